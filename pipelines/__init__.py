@@ -1,0 +1,1 @@
+"""PD-closure pipeline over EOIR and ICE FOIA data."""

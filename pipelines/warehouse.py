@@ -1,0 +1,180 @@
+"""The DuckDB warehouse: connections and partition-safe table writes.
+
+Every warehouse table carries `release_id` as its first column; a FOIA release is one
+partition. A write replaces one release's rows inside a single transaction, so a failed
+materialization never leaves a half-written table that later assets would read as complete,
+and re-running a release is idempotent (the project_dbt pattern: delete the partition, insert).
+
+SQL models live in `sql/<schema>/<table>.sql`, one SELECT a file. The header comment says the
+asset group (`-- group: staging`) and then describes the table in words; that text becomes the
+asset's description in the Dagster UI. Models read run settings with `getvariable('name')`
+(release_id, window_start, window_end, pending_on, suppress_below, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import SQL_DIR, Settings
+
+SCHEMAS = ("raw", "staging", "marts", "models")
+_REF = re.compile(r"\b(raw|staging|marts|models)\.([A-Za-z_][A-Za-z0-9_]*)\b")
+
+
+def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with an explicit memory limit and a spill directory."""
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        str(settings.warehouse),
+        read_only=read_only,
+        config={
+            "memory_limit": settings.duckdb_memory_limit,
+            "threads": settings.duckdb_threads,
+            "temp_directory": str(settings.temp_dir),
+        },
+    )
+    if not read_only:
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    return con
+
+
+def set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object]) -> None:
+    for name, value in variables.items():
+        if isinstance(value, date):
+            con.execute(f"SET VARIABLE {name} = DATE '{value.isoformat()}'")
+        else:
+            con.execute(f"SET VARIABLE {name} = ?", [value])
+
+
+def run_variables(settings: Settings, release_id: str) -> dict[str, object]:
+    """The variables every SQL model may read with getvariable()."""
+    return {
+        "release_id": release_id,
+        "window_start": settings.window_start,
+        "window_end": settings.window_end,
+        "pending_on": settings.pending_on,
+        "suppress_below": settings.suppress_below,
+    }
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND lower(table_name) = lower(?)",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def _columns_of(con: duckdb.DuckDBPyConnection, select_sql: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"DESCRIBE ({select_sql})").fetchall()]
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {qualified}").fetchall()]
+
+
+def replace_partition(
+    con: duckdb.DuckDBPyConnection, qualified: str, release_id: str, select_sql: str
+) -> int:
+    """Replace `release_id`'s rows of `qualified` with the rows of `select_sql`, atomically.
+
+    When the SELECT's columns differ from the stored table's (the code changed), the table is
+    rebuilt from this release alone: other releases must then be re-materialized.
+    Returns the number of rows written.
+    """
+    cols = _columns_of(con, select_sql)
+    if not cols or cols[0][0] != "release_id":
+        raise ValueError(f"{qualified}: the model's first column must be release_id, got {cols[:1]}")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if table_exists(con, qualified) and _table_columns(con, qualified) == cols:
+            con.execute(f"DELETE FROM {qualified} WHERE release_id = ?", [release_id])
+            con.execute(f"INSERT INTO {qualified} {select_sql}")
+        else:
+            con.execute(f"DROP TABLE IF EXISTS {qualified}")
+            con.execute(f"CREATE TABLE {qualified} AS {select_sql}")
+        n = con.execute(
+            f"SELECT count(*) FROM {qualified} WHERE release_id = ?", [release_id]
+        ).fetchone()[0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(n)
+
+
+def write_frame(con: duckdb.DuckDBPyConnection, qualified: str, release_id: str, frame) -> int:
+    """Replace a release's rows with a polars/pandas/arrow frame (first column release_id)."""
+    con.register("__frame_to_write", frame)
+    try:
+        return replace_partition(con, qualified, release_id, "SELECT * FROM __frame_to_write")
+    finally:
+        con.unregister("__frame_to_write")
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    """One `sql/<schema>/<table>.sql` file."""
+
+    path: Path
+    schema: str
+    table: str
+    group: str
+    description: str
+    sql: str
+    deps: tuple[str, ...]
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+def parse_model(path: Path) -> SqlModel:
+    text = path.read_text(encoding="utf-8")
+    schema = path.parent.name
+    table = path.stem
+    group = schema
+    desc_lines: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            if line.strip():
+                break
+            continue
+        body = line[2:].strip()
+        m = re.match(r"group:\s*(\w+)", body)
+        if m:
+            group = m.group(1)
+        else:
+            desc_lines.append(body)
+    own = f"{schema}.{table}".lower()
+    # Dependencies are the tables the SELECT names (comments stripped), like dbt's ref().
+    code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+    deps = sorted({f"{s}.{t}" for s, t in _REF.findall(code) if f"{s}.{t}".lower() != own})
+    sql = code.strip().rstrip(";")
+    return SqlModel(path, schema, table, group, "\n".join(desc_lines).strip(), sql, tuple(deps))
+
+
+def load_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
+    models = []
+    for schema in SCHEMAS:
+        d = sql_dir / schema
+        if d.is_dir():
+            models.extend(parse_model(p) for p in sorted(d.glob("*.sql")))
+    return models
+
+
+def build_model(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, variables: Mapping[str, object]
+) -> int:
+    set_variables(con, variables)
+    return replace_partition(con, model.qualified, str(variables["release_id"]), model.sql)
