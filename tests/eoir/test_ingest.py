@@ -141,3 +141,25 @@ def test_missing_table_names_the_release(tmp_path):
     rel = open_release(path)
     with pytest.raises(ReleaseError, match="B_TblProceeding.csv is missing"):
         rel.member("B_TblProceeding")
+
+
+def test_deflate64_zip_streams(con, settings):
+    """EOIR zips use Deflate64 (compress_type 9), which CPython's zipfile alone cannot inflate."""
+    import zipfile
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "fixtures" / "deflate64_release.zip"
+    with zipfile.ZipFile(path) as zf:
+        assert {i.compress_type for i in zf.infolist() if i.filename.endswith(".csv")} == {9}
+    rel, audit = _ingest(con, settings, path)
+    assert (audit.lines_read, audit.loaded_as_is, audit.reconciled) == (2000, 2000, True)
+    assert con.execute("SELECT DISTINCT ALIEN_CITY FROM raw.A_TblCase").fetchall() == [("MÉXICO",)]
+
+
+def test_bytes_undefined_in_cp1252_fall_back_to_latin1(con, settings, tmp_path):
+    hdr = tsv(header_of("A_TblCase"), [])
+    row = "\t".join(case_fields(1, city="CITY")).encode("cp1252").replace(b"CITY", b"CIT\x81Y\x93")
+    path = write_release(tmp_path, {"A_TblCase": hdr + row + b"\r\n"}, counts={"A_TblCase": 1})
+    _, audit = _ingest(con, settings, path)
+    assert audit.latin1_fallback_bytes == 1
+    assert con.execute("SELECT ALIEN_CITY FROM raw.A_TblCase").fetchone()[0] == "CIT\x81Y\u201c"
