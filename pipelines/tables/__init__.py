@@ -1,0 +1,1 @@
+"""Publication tables: small-cell suppression and CSV / Markdown / LaTeX export."""
