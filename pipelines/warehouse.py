@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import SQL_DIR, Settings
+from pipelines.settings import REFERENCE_DIR, SQL_DIR, Settings
 
 SCHEMAS = ("raw", "staging", "marts", "models")
 _REF = re.compile(r"\b(raw|staging|marts|models)\.([A-Za-z_][A-Za-z0-9_]*)\b")
@@ -43,6 +43,7 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
     if not read_only:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
     return con
 
 
@@ -62,6 +63,7 @@ def run_variables(settings: Settings, release_id: str) -> dict[str, object]:
         "window_end": settings.window_end,
         "pending_on": settings.pending_on,
         "suppress_below": settings.suppress_below,
+        "reference_dir": str(REFERENCE_DIR),
     }
 
 
@@ -94,7 +96,9 @@ def replace_partition(
     """
     cols = _columns_of(con, select_sql)
     if not cols or cols[0][0] != "release_id":
-        raise ValueError(f"{qualified}: the model's first column must be release_id, got {cols[:1]}")
+        raise ValueError(
+            f"{qualified}: the model's first column must be release_id, got {cols[:1]}"
+        )
     con.execute("BEGIN TRANSACTION")
     try:
         if table_exists(con, qualified) and _table_columns(con, qualified) == cols:
@@ -133,6 +137,8 @@ class SqlModel:
     description: str
     sql: str
     deps: tuple[str, ...]
+    # Data tests from `-- check: unique(col)`, `not_null(col)`, `references(col, schema.table.col)`.
+    checks: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -145,6 +151,7 @@ def parse_model(path: Path) -> SqlModel:
     table = path.stem
     group = schema
     desc_lines: list[str] = []
+    checks: list[tuple[str, tuple[str, ...]]] = []
     for line in text.splitlines():
         if not line.startswith("--"):
             if line.strip():
@@ -152,16 +159,23 @@ def parse_model(path: Path) -> SqlModel:
             continue
         body = line[2:].strip()
         m = re.match(r"group:\s*(\w+)", body)
+        c = re.match(r"check:\s*(\w+)\((.*)\)\s*$", body)
         if m:
             group = m.group(1)
+        elif c:
+            checks.append((c.group(1), tuple(a.strip() for a in c.group(2).split(","))))
         else:
             desc_lines.append(body)
     own = f"{schema}.{table}".lower()
     # Dependencies are the tables the SELECT names (comments stripped), like dbt's ref().
     code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
     deps = sorted({f"{s}.{t}" for s, t in _REF.findall(code) if f"{s}.{t}".lower() != own})
+    # A foreign-key check reads its target table, so the target must be built first.
+    deps = sorted({*deps, *(".".join(a[1].split(".")[:2]) for k, a in checks if k == "references")})
     sql = code.strip().rstrip(";")
-    return SqlModel(path, schema, table, group, "\n".join(desc_lines).strip(), sql, tuple(deps))
+    return SqlModel(
+        path, schema, table, group, "\n".join(desc_lines).strip(), sql, tuple(deps), tuple(checks)
+    )
 
 
 def load_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
@@ -178,3 +192,51 @@ def build_model(
 ) -> int:
     set_variables(con, variables)
     return replace_partition(con, model.qualified, str(variables["release_id"]), model.sql)
+
+
+def run_check(
+    con: duckdb.DuckDBPyConnection,
+    model: SqlModel,
+    kind: str,
+    args: tuple[str, ...],
+    release_id: str,
+) -> tuple[bool, dict]:
+    """Evaluate one declared data test on a release; returns (passed, metadata)."""
+    t = model.qualified
+    if kind == "unique":
+        cols = ", ".join(args)
+        dup = con.execute(
+            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {cols}, count(*) AS n FROM {t} "
+            f"WHERE release_id = ? GROUP BY ALL HAVING count(*) > 1)",
+            [release_id],
+        ).fetchone()
+        return dup[0] == 0, {
+            "duplicated_keys": int(dup[0]),
+            "rows_with_duplicated_keys": int(dup[1]),
+        }
+    if kind == "not_null":
+        n = con.execute(
+            f"SELECT count(*) FROM {t} WHERE release_id = ? AND {args[0]} IS NULL", [release_id]
+        ).fetchone()[0]
+        return n == 0, {"null_rows": int(n)}
+    if kind == "references":
+        col, target = args
+        ts, tt, tc = target.split(".")
+        row = con.execute(
+            f"SELECT count(*) FILTER (WHERE x.{col} IS NOT NULL AND y.{tc} IS NULL), count(*) "
+            f"FROM {t} x LEFT JOIN (SELECT DISTINCT {tc} FROM {ts}.{tt} WHERE release_id = ?) y "
+            f"ON x.{col} = y.{tc} WHERE x.release_id = ?",
+            [release_id, release_id],
+        ).fetchone()
+        orphans, total = int(row[0]), int(row[1])
+        return orphans == 0, {
+            "orphans": orphans,
+            "rows": total,
+            "orphan_share": round(orphans / total, 6) if total else 0.0,
+        }
+    raise ValueError(f"{model.path}: unknown check {kind}")
+
+
+def fetch_frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):
+    """Run a SELECT and return a polars DataFrame (DuckDB 2's connection has no `.pl()`)."""
+    return con.sql(query, params=params or None).pl()

@@ -28,14 +28,17 @@ CORE_TABLES = (
     "tbl_RepsAssigned",
     "tbl_CasePriorityHistory",
 )
-REQUIRED_LOOKUPS = (
-    "tbllookupCharges",
-    "tblLookupCourtDecision",
-    "tblLookupBaseCity",
-    "tblLookupNationality",
-    "tblLookupCaseType",
-    "tblLookupCustodyStatus",
-)
+# The lookups the staging models read, with the columns they need (2026-04 headers, research
+# §4). A release that lacks one still gets an (empty) raw table, and staging falls back to
+# data/reference for its codes, so a missing lookup is visible in checks rather than fatal.
+REQUIRED_LOOKUPS: dict[str, tuple[str, ...]] = {
+    "tbllookupCharges": ("STRCODE", "STRCODEDESCRIPTION", "CRIMINAL_FLAG", "AGGRAVATE_FELON"),
+    "tblLookupCourtDecision": ("STRCASETYPE", "STRDECCODE", "STRDECDESCRIPTION", "STRDECTYPE"),
+    "tblLookupBaseCity": ("BASE_CITY_CODE", "BASE_CITY_NAME", "BASE_CITY", "BASE_STATE"),
+    "tblLookupNationality": ("NAT_CODE", "NAT_NAME"),
+    "tblLookupCaseType": ("STRCODE", "STRDESCRIPTION"),
+    "tblLookupCustodyStatus": ("STRCODE", "STRDESCRIPTION"),
+}
 
 
 @dataclass(frozen=True)

@@ -321,3 +321,20 @@ def read_lookup_text(release: Release, member: Member) -> str:
     """A lookup's whole text, decoded like the core tables (lookups are small)."""
     with release.open(member) as fh:
         return decode_bytes(fh.read())
+
+
+def ensure_lookup_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Make every required lookup table exist with the columns staging reads."""
+    from pipelines.eoir.columns import REQUIRED_LOOKUPS
+
+    for name, cols in REQUIRED_LOOKUPS.items():
+        target = f"raw.{_q(name)}"
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {target} (release_id VARCHAR, source_line BIGINT, "
+            + ", ".join(f"{_q(c)} VARCHAR" for c in cols)
+            + ")"
+        )
+        have = {r[0].upper() for r in con.execute(f"DESCRIBE {target}").fetchall()}
+        for c in cols:
+            if c not in have:
+                con.execute(f"ALTER TABLE {target} ADD COLUMN {_q(c)} VARCHAR")

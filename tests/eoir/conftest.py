@@ -5,11 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from pipelines.eoir.columns import core_specs
-from pipelines.settings import Settings
-from pipelines.warehouse import connect
 
 
 def header_of(table: str) -> list[str]:
@@ -75,19 +71,87 @@ def write_release(
     return root / "release"
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        raw_dir=tmp_path / "raw",
-        warehouse=tmp_path / "wh.duckdb",
-        reports_dir=tmp_path / "reports",
-        temp_dir=tmp_path / "tmp",
-        duckdb_memory_limit="1GB",
-    )
+def row_for(table: str, **values: str) -> list[str]:
+    """A record of `table` with the given columns set and the rest empty."""
+    names = core_specs()[table].names
+    unknown = set(values) - set(names)
+    assert not unknown, unknown
+    return [values.get(n, "") for n in names]
 
 
-@pytest.fixture
-def con(settings):
-    c = connect(settings)
-    yield c
-    c.close()
+LOOKUP_HEADERS = {
+    "tbllookupCharges": ["idnCharges", "strCode", "strCodeString", "strCodeDescription", "applicable_case_type1",
+                         "applicable_case_type2", "applicable_case_type3", "criminal_flag", "aggravate_felon",
+                         "DatCreatedOn", "DatModifiedOn", "blnActive"],
+    "tblLookupCourtDecision": ["idnCourtDecision", "strCaseType", "strDecCode", "strDecDescription", "strDecType",
+                               "strFinalDisposition", "blnActive", "datCreatedOn", "datModifiedOn"],
+    "tblLookupBaseCity": ["idnBaseCity", "BASE_CITY_CODE", "BASE_CITY_NAME", "BaseAutomated", "BASE_ST_ADDRESS",
+                          "BASE_CITY", "BASE_STATE"],
+    "tblLookupNationality": ["ID", "NAT_CODE", "NAT_NAME", "NAT_COUNTRY_NAME", "NAT_NACARA_COUNTRY",
+                             "datCreatedOn", "datModifiedOn", "blnActive"],
+    "tblLookupCaseType": ["idnCaseType", "strCode", "strDescription", "blnActive", "datCreatedOn",
+                          "datModifiedOn", "strAnsirCode"],
+    "tblLookupCustodyStatus": ["idnCustodyStatus", "strCode", "strSelecBoxVal", "strDescription", "blnActive",
+                               "datCreatedOn", "datModifiedOn"],
+}
+
+
+def small_lookups() -> dict[str, bytes]:
+    d = "2003-08-07 00:00:00.000"
+    rows = {
+        "tbllookupCharges": [
+            ["1", "212a06Ai", "", "Alien in U.S. without Admission or Paroled", "RMV", "", "", "0", "0", d, "", "1"],
+            ["2", "237a02Aiii", "", "Convicted of Aggravated Felony", "RMV", "", "", "1", "1", d, "", "1"],
+            ["3", "212a02Ai  I", "", "Crimes involving moral turpitude", "RMV", "", "", "1", "0", d, "", "1"],
+        ],
+        "tblLookupCourtDecision": [
+            ["1", "RMV", "I", "Prosecutorial Discretion - Terminated", "C", "", "1", d, ""],
+            ["2", "RMV", "Y", "Prosecutorial Discretion - Admin Close", "O", "", "1", d, ""],
+            ["3", "RMV", "X", "Remove", "C", "", "1", d, ""],
+            ["4", "RMV", "A", "Administrative Closing - Other", "O", "", "1", d, ""],
+        ],
+        "tblLookupBaseCity": [["3", "ATL", "ATLANTA, GA", "M", "180 SPRING ST", "ATLANTA", "GA"],
+                              ["4", "NYC", "NEW YORK, NY", "M", "26 FEDERAL PLAZA", "NEW YORK", "NY"]],
+        "tblLookupNationality": [["1", "??", "UNKNOWN NATIONALITY", "UNKNOWN COUNTRY", "N", d, "", "1"],
+                                 ["2", "MX", "MEXICO", "MEXICO", "N", d, "", "1"]],
+        "tblLookupCaseType": [["1", "RMV", "Removal", "1", d, "", ""]],
+        "tblLookupCustodyStatus": [["1", "D", "D", "Detained", "1", d, ""], ["2", "N", "N", "Never Detained", "1", d, ""]],
+    }
+    return {name: tsv(LOOKUP_HEADERS[name], r) for name, r in rows.items()}
+
+
+def small_release(root: Path, as_zip: bool = True, synthetic: bool = True) -> Path:
+    """A complete tiny release: 3 cases, 4 proceedings, 5 charges, reps, priorities, lookups."""
+    day = "2012-{:02d}-15 00:00:00.000".format
+    cases = [case_fields(1), case_fields(2, CUSTODY="D"), case_fields(3)]
+    procs = [
+        row_for("B_TblProceeding", IDNPROCEEDING="10", IDNCASE="1", OSC_DATE=day(1), INPUT_DATE=day(1),
+                BASE_CITY_CODE="NYC", CASE_TYPE="RMV", CUSTODY="N", OTHER_COMP="Y", COMP_DATE=day(6), NAT="MX"),
+        row_for("B_TblProceeding", IDNPROCEEDING="11", IDNCASE="2", OSC_DATE=day(2), INPUT_DATE=day(2),
+                BASE_CITY_CODE="ATL", CASE_TYPE="RMV", CUSTODY="D", DEC_CODE="X", COMP_DATE=day(7), NAT="MX"),
+        row_for("B_TblProceeding", IDNPROCEEDING="12", IDNCASE="3", OSC_DATE=day(3), INPUT_DATE=day(3),
+                BASE_CITY_CODE="ATL", CASE_TYPE="RMV", CUSTODY="N", DEC_CODE="I", COMP_DATE=day(8), NAT="??"),
+        row_for("B_TblProceeding", IDNPROCEEDING="13", IDNCASE="3", OSC_DATE=day(3), INPUT_DATE=day(9),
+                BASE_CITY_CODE="ATL", CASE_TYPE="RMV", CUSTODY="N", NAT="??"),
+    ]
+    charges = [
+        row_for("B_TblProceedCharges", IDNPRCDCHG="100", IDNCASE="1", IDNPROCEEDING="10", CHARGE="212a06Ai", CHG_STATUS="S"),
+        row_for("B_TblProceedCharges", IDNPRCDCHG="101", IDNCASE="2", IDNPROCEEDING="11", CHARGE="237a02Aiii", CHG_STATUS="S"),
+        row_for("B_TblProceedCharges", IDNPRCDCHG="102", IDNCASE="2", IDNPROCEEDING="11", CHARGE="212a06Ai ", CHG_STATUS="S"),
+        row_for("B_TblProceedCharges", IDNPRCDCHG="103", IDNCASE="3", IDNPROCEEDING="12", CHARGE="212a02Ai  I", CHG_STATUS="S"),
+        row_for("B_TblProceedCharges", IDNPRCDCHG="104", IDNCASE="3", IDNPROCEEDING="13", CHARGE="(212)(a)(06)(i)(   )(   )", CHG_STATUS="S"),
+    ]
+    reps = [row_for("tbl_RepsAssigned", IDNREPSASSIGNED="500", IDNCASE="1", STRATTYLEVEL="COURT",
+                    STRATTYTYPE="ALIEN", PARENT_TABLE="P", PARENT_IDN="10", E_28_DATE=day(2), BLNPRIMEATTY="1")]
+    prio = [row_for("tbl_CasePriorityHistory", IDNCASEPRIHISTORY="900", CASEPRIORITY_CODE="N/A", IDNCASE="1",
+                    DATCREATEDON=day(1))]
+    tables = {
+        "A_TblCase": tsv(header_of("A_TblCase"), cases),
+        "B_TblProceeding": tsv(header_of("B_TblProceeding"), procs),
+        "B_TblProceedCharges": tsv(header_of("B_TblProceedCharges"), charges),
+        "tbl_RepsAssigned": tsv(header_of("tbl_RepsAssigned"), reps),
+        "tbl_CasePriorityHistory": tsv(header_of("tbl_CasePriorityHistory"), prio),
+    }
+    counts = {"A_TblCase": 3, "B_TblProceeding": 4, "B_TblProceedCharges": 5, "tbl_RepsAssigned": 1,
+              "tbl_CasePriorityHistory": 1, **{k: len(v.splitlines()) - 1 for k, v in small_lookups().items()}}
+    return write_release(root, tables, counts=counts, lookups=small_lookups(), as_zip=as_zip, synthetic=synthetic)

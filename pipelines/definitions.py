@@ -1,0 +1,26 @@
+"""The Dagster code location: `dagster dev` in the repository root opens it."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets.classification import charge_code_map
+from pipelines.assets.eoir_ingest import eoir_lookups, raw_table_assets
+from pipelines.assets.sql_models import sql_assets
+from pipelines.resources import default_resources
+
+
+def all_assets() -> list:
+    return [*raw_table_assets, eoir_lookups, charge_code_map, *sql_assets()]
+
+
+def all_asset_checks() -> list:
+    """Asset checks defined apart from their assets (most live in the assets' check_specs)."""
+    return []
+
+
+defs = dg.Definitions(
+    assets=all_assets(),
+    asset_checks=all_asset_checks(),
+    resources=default_resources(),
+)

@@ -1,0 +1,107 @@
+"""Find the FOIA releases under data/raw/ and tell whether each is complete.
+
+A release is an EOIR zip, or a folder that holds a Count.txt or A_TblCase.csv. Its id comes
+from the release itself (`EOIR Case Data 2026-0401` -> `2026-04`; `synthetic-...` when the
+generator's SYNTHETIC-README.txt is inside), so the same drop always maps to the same partition.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.eoir.release import ReleaseError, open_release
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FoundRelease:
+    release_id: str
+    path: Path
+    synthetic: bool
+    complete: bool
+    problem: str = ""
+
+
+def _candidates(raw_dir: Path) -> list[Path]:
+    if not raw_dir.exists():
+        return []
+    found: list[Path] = []
+    for p in sorted(raw_dir.rglob("*")):
+        if any(part.startswith(".") for part in p.relative_to(raw_dir).parts):
+            continue
+        if p.is_file() and p.suffix.lower() == ".zip":
+            found.append(p)
+        elif p.is_file() and p.name.lower() in ("count.txt", "a_tblcase.csv"):
+            # The release folder is the top of the EOIR tree holding this file.
+            top = p.parent
+            while (
+                top.parent != raw_dir
+                and top != raw_dir
+                and (
+                    top.name.lower() in ("eoir case data", "lookup")
+                    or top.name.lower().startswith("eoir case data")
+                )
+            ):
+                top = top.parent
+            if top not in found and not any(top.is_relative_to(f) for f in found if f.is_dir()):
+                found.append(top)
+    return found
+
+
+def check_complete(path: Path) -> FoundRelease:
+    """Open a release and check it is whole: readable, Count.txt present, every counted table present."""
+    try:
+        rel = open_release(path)
+    except ReleaseError as exc:
+        return FoundRelease(path.stem, path, False, False, str(exc))
+    missing = [t for t in rel.count_txt if t not in rel.members]
+    if not rel.count_txt:
+        problem = f"{path}: no Count.txt (the release is incomplete or still being copied)"
+    elif missing:
+        problem = f"{path}: Count.txt lists tables that are not present: {', '.join(missing)}"
+    elif "a_tblcase" not in rel.members:
+        problem = f"{path}: A_TblCase.csv is missing"
+    else:
+        problem = ""
+    return FoundRelease(rel.release_id, path, rel.synthetic, not problem, problem)
+
+
+def discover_releases(raw_dir: Path) -> dict[str, FoundRelease]:
+    """Every release under raw_dir keyed by release id (complete or not)."""
+    out: dict[str, FoundRelease] = {}
+    for path in _candidates(raw_dir):
+        found = check_complete(path)
+        if found.release_id in out and out[found.release_id].complete:
+            log.warning(
+                "release %s found twice: %s and %s (keeping the first)",
+                found.release_id,
+                out[found.release_id].path,
+                path,
+            )
+            continue
+        out[found.release_id] = found
+    return out
+
+
+def resolve_release(raw_dir: Path, release_id: str, release_path: str = "") -> Path:
+    """The path of a release, from an explicit path or by id under raw_dir."""
+    if release_path:
+        return Path(release_path)
+    found = discover_releases(raw_dir)
+    if release_id not in found:
+        raise ReleaseError(
+            f"release {release_id!r} is not under {raw_dir} (found: {', '.join(sorted(found)) or 'none'}). "
+            "Put the EOIR zip in data/raw/eoir/ or set PD_RELEASE_PATH."
+        )
+    return found[release_id].path
+
+
+def ice_files_for(release_path: Path) -> list[Path]:
+    """ICE workbooks that travel with a release: an `ice/` folder beside the EOIR zip or folder."""
+    folder = release_path.parent / "ice"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*.xlsx") if not p.name.startswith("~$"))

@@ -1,0 +1,11 @@
+-- group: staging
+-- Immigration courts (base cities): code, name, city and state, from the release's tblLookupBaseCity.
+SELECT DISTINCT ON (base_city_code)
+    release_id,
+    upper(trim(BASE_CITY_CODE)) AS base_city_code,
+    trim(BASE_CITY_NAME) AS base_city_name,
+    trim(BASE_CITY) AS base_city,
+    upper(trim(BASE_STATE)) AS base_city_state
+FROM raw.tblLookupBaseCity
+WHERE release_id = getvariable('release_id') AND eoir_null(BASE_CITY_CODE) IS NOT NULL
+ORDER BY base_city_code, source_line
