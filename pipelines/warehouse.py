@@ -73,7 +73,7 @@ def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND lower(table_name) = lower(?)",
             [schema, name],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -109,7 +109,7 @@ def replace_partition(
             con.execute(f"CREATE TABLE {qualified} AS {select_sql}")
         n = con.execute(
             f"SELECT count(*) FROM {qualified} WHERE release_id = ?", [release_id]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -209,7 +209,7 @@ def run_check(
             f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {cols}, count(*) AS n FROM {t} "
             f"WHERE release_id = ? GROUP BY ALL HAVING count(*) > 1)",
             [release_id],
-        ).fetchone()
+        ).fetchall()[0]
         return dup[0] == 0, {
             "duplicated_keys": int(dup[0]),
             "rows_with_duplicated_keys": int(dup[1]),
@@ -217,7 +217,7 @@ def run_check(
     if kind == "not_null":
         n = con.execute(
             f"SELECT count(*) FROM {t} WHERE release_id = ? AND {args[0]} IS NULL", [release_id]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         return n == 0, {"null_rows": int(n)}
     if kind == "references":
         col, target = args
@@ -227,7 +227,7 @@ def run_check(
             f"FROM {t} x LEFT JOIN (SELECT DISTINCT {tc} FROM {ts}.{tt} WHERE release_id = ?) y "
             f"ON x.{col} = y.{tc} WHERE x.release_id = ?",
             [release_id, release_id],
-        ).fetchone()
+        ).fetchall()[0]
         orphans, total = int(row[0]), int(row[1])
         return orphans == 0, {
             "orphans": orphans,

@@ -214,7 +214,7 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema='raw' AND table_name=?",
             [table],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not exists:
             con.execute(f"CREATE TABLE {target} AS {bulk} LIMIT 0", [release_id])
         else:
