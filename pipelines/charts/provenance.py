@@ -106,23 +106,28 @@ class Provenance:
 
 
 def watermark_layer(plot_width: float, plot_height: float) -> alt.Chart:
-    """A diagonal low-opacity SYNTHETIC mark, two lines, centred on a panel of the given size.
+    """A low-opacity SYNTHETIC mark centred on a panel of the given plot size.
 
-    Positions are pixel values, not scaled fields, so layering it over a panel leaves the
-    panel's scales untouched. The text is sized to stay inside the plot area: text outside it
-    would widen the figure's layout bounds.
+    Diagonal over two lines where the panel is roomy, one horizontal line on short wide
+    panels, whichever allows the larger type. Sized to stay inside the plot area (text outside
+    it would widen the figure's layout bounds). Positions are pixel values, not scaled fields,
+    so layering it over a panel leaves the panel's scales untouched.
     """
-    lines = ["SYNTHETIC DATA", "NOT A FINDING"]
-    longest = max(len(s) for s in lines)
-    # Rotated by 20 degrees: width ~ len * 0.65 em * cos(20) + height * sin(20).
-    size = min(plot_width / (longest * 0.65 * 0.94 + 0.7), plot_height / 3.2, 28.0)
-    size = max(size, 7.0)
+    cos, sin = 0.94, 0.34  # 20 degrees
+    two = ["SYNTHETIC DATA", "NOT A FINDING"]
+    w2, h2 = 14 * 0.66, 2 * 1.25  # text box per unit font size
+    rotated = min(plot_width / (w2 * cos + h2 * sin), plot_height / (w2 * sin + h2 * cos))
+    flat = min(plot_width / (len(SYNTHETIC_MARK) * 0.78), plot_height / 1.4)
+    if rotated >= flat:
+        text, angle, size = "\n".join(two), 340, rotated
+    else:
+        text, angle, size = SYNTHETIC_MARK, 0, flat
     return (
-        alt.Chart(alt.Data(values=[{"mark": "\n".join(lines)}]))
+        alt.Chart(alt.Data(values=[{"mark": text}]))
         .mark_text(
-            angle=340,
+            angle=angle,
             font=FONT,
-            fontSize=size,
+            fontSize=max(6.0, min(size, 28.0)),
             fontWeight="bold",
             color="#000000",
             opacity=0.12,
