@@ -17,6 +17,8 @@ suppression because the percentages imply the total.
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 import polars as pl
 
@@ -142,8 +144,6 @@ def make_closures_chart(
 
 
 def _lines(labels: list[str], wrap_chars: int) -> list[str]:
-    import textwrap
-
     return [line for s in labels for line in textwrap.wrap(s, wrap_chars)] or [""]
 
 

@@ -117,8 +117,9 @@ def forest_frame(seed: int = 0) -> pl.DataFrame:
 def era_gap_frame(seed: int = 0) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     eras = ["Pre-Morton", "Morton", "Johnson", "2017-2021", "Mayorkas"]
-    gaps = rng.normal([-0.5, -3.1, -2.4, -0.3, -1.8], 0.2)
-    se = np.array([0.3, 0.35, 0.4, 0.2, 0.6])
+    # Probability differences (AME units), not percentage points.
+    gaps = rng.normal([-0.005, -0.031, -0.024, -0.003, -0.018], 0.002)
+    se = np.array([0.003, 0.0035, 0.004, 0.002, 0.006])
     return pl.DataFrame(
         {"era": eras, "estimate": gaps, "ci_low": gaps - 1.96 * se, "ci_high": gaps + 1.96 * se}
     )

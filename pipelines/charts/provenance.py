@@ -17,7 +17,7 @@ from pathlib import Path
 
 import altair as alt
 
-from pipelines.charts.theme import FONT, FONT_SIZE, INK, WIDTHS, Width
+from pipelines.charts.theme import FONT, FONT_SIZE, WIDTHS, Width
 
 SYNTHETIC_MARK = "SYNTHETIC DATA \u2014 NOT A FINDING"
 REPO_ROOT = Path(__file__).resolve().parents[2]
