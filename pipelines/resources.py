@@ -29,6 +29,7 @@ class PipelineSettings(dg.ConfigurableResource):
     window_end: str = _DEFAULTS.window_end.isoformat()
     pending_on: str = _DEFAULTS.pending_on.isoformat()
     suppress_below: int = _DEFAULTS.suppress_below
+    lead_charge_rule: str = _DEFAULTS.lead_charge_rule
 
     def apply(self, base: Settings) -> Settings:
         from dataclasses import replace
@@ -42,6 +43,7 @@ class PipelineSettings(dg.ConfigurableResource):
             window_end=date.fromisoformat(self.window_end),
             pending_on=date.fromisoformat(self.pending_on),
             suppress_below=self.suppress_below,
+            lead_charge_rule=self.lead_charge_rule,
         )
 
 

@@ -109,6 +109,7 @@ def run_release(
                 window_end=settings.window_end.isoformat(),
                 pending_on=settings.pending_on.isoformat(),
                 suppress_below=settings.suppress_below,
+                lead_charge_rule=settings.lead_charge_rule,
             ),
             "warehouse": Warehouse(
                 path=str(settings.warehouse),

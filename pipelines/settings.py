@@ -28,7 +28,9 @@ DEFAULT_SUPPRESS_BELOW = 10
 @dataclass(frozen=True)
 class Settings:
     raw_dir: Path = field(default_factory=lambda: REPO_ROOT / "data" / "raw")
-    warehouse: Path = field(default_factory=lambda: REPO_ROOT / "data" / "derived" / "warehouse.duckdb")
+    warehouse: Path = field(
+        default_factory=lambda: REPO_ROOT / "data" / "derived" / "warehouse.duckdb"
+    )
     reports_dir: Path = field(default_factory=lambda: REPO_ROOT / "reports")
     # A single release to use (zip or folder); empty means "discover under raw_dir".
     release_path: str = ""
@@ -36,6 +38,8 @@ class Settings:
     window_end: date = DEFAULT_WINDOW_END
     pending_on: date = DEFAULT_PENDING_ON
     suppress_below: int = DEFAULT_SUPPRESS_BELOW
+    # Lead charge of a proceeding: "most_serious" (ties: first charged) or "first_charged".
+    lead_charge_rule: str = "most_serious"
     # DuckDB limits: a full release must spill rather than exhaust a 24 GiB machine.
     duckdb_memory_limit: str = "6GB"
     duckdb_threads: int = 2
@@ -62,6 +66,8 @@ class Settings:
             vals["pending_on"] = date.fromisoformat(env["PD_PENDING_ON"])
         if env.get("PD_SUPPRESS_BELOW"):
             vals["suppress_below"] = int(env["PD_SUPPRESS_BELOW"])
+        if env.get("PD_LEAD_CHARGE_RULE"):
+            vals["lead_charge_rule"] = env["PD_LEAD_CHARGE_RULE"]
         if env.get("PD_DUCKDB_MEMORY_LIMIT"):
             vals["duckdb_memory_limit"] = env["PD_DUCKDB_MEMORY_LIMIT"]
         if env.get("PD_DUCKDB_THREADS"):

@@ -63,6 +63,7 @@ def run_variables(settings: Settings, release_id: str) -> dict[str, object]:
         "window_end": settings.window_end,
         "pending_on": settings.pending_on,
         "suppress_below": settings.suppress_below,
+        "lead_charge_rule": settings.lead_charge_rule,
         "reference_dir": str(REFERENCE_DIR),
     }
 
@@ -160,7 +161,11 @@ def parse_model(path: Path) -> SqlModel:
         body = line[2:].strip()
         m = re.match(r"group:\s*(\w+)", body)
         c = re.match(r"check:\s*(\w+)\((.*)\)\s*$", body)
-        if m:
+        q = re.match(r"check-(sql|warn):\s*(\w+):\s*(.+)$", body)
+        if q:
+            # A custom check: a query returning the number of failing rows first.
+            checks.append(("sql" if q.group(1) == "sql" else "sql_warn", (q.group(2), q.group(3))))
+        elif m:
             group = m.group(1)
         elif c:
             checks.append((c.group(1), tuple(a.strip() for a in c.group(2).split(","))))
@@ -234,6 +239,18 @@ def run_check(
             "rows": total,
             "orphan_share": round(orphans / total, 6) if total else 0.0,
         }
+    if kind in ("sql", "sql_warn"):
+        res = con.execute(
+            args[1].replace("getvariable('release_id')", "?"),
+            [release_id] * args[1].count("getvariable('release_id')"),
+        )
+        names = [d[0] for d in res.description]
+        row = res.fetchall()[0]
+        meta = {
+            n: (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
+            for n, v in zip(names, row)
+        }
+        return int(row[0] or 0) == 0, meta
     raise ValueError(f"{model.path}: unknown check {kind}")
 
 

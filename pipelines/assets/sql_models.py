@@ -17,6 +17,8 @@ _CHECK_SEVERITY = {
     "not_null": dg.AssetCheckSeverity.ERROR,
     # Orphans are counted, never dropped: a warning with the count, not a failed run.
     "references": dg.AssetCheckSeverity.WARN,
+    "sql": dg.AssetCheckSeverity.ERROR,
+    "sql_warn": dg.AssetCheckSeverity.WARN,
 }
 
 
@@ -34,6 +36,8 @@ def dep_key(qualified: str) -> dg.AssetKey:
 def check_name(kind: str, args: tuple[str, ...]) -> str:
     if kind == "references":
         return f"fk_{args[0]}_to_{args[1].split('.')[1]}"
+    if kind in ("sql", "sql_warn"):
+        return args[0]
     return f"{kind}_{'_'.join(args)}"
 
 

@@ -22,18 +22,35 @@ def case_fields(idncase: int, city: str = "BROOKLYN", **over: str) -> list[str]:
     """A plausible A_TblCase record (39 fields) shaped like the real 2026-04 row [DK]."""
     row = dict.fromkeys(core_specs()["A_TblCase"].names, "")
     row.update(
-        IDNCASE=str(idncase), ALIEN_CITY=city, ALIEN_STATE="NY", ALIEN_ZIPCODE="11209",
-        NAT="EG", LANG="AR", CUSTODY="N", SITE_TYPE="M", E_28_DATE="2024-09-12 00:00:00.000",
-        ATTY_NBR="0", CASE_TYPE="RMV", UPDATE_SITE="NYC",
-        LATEST_HEARING="2014-12-02 00:00:00.000", LATEST_TIME="1000", LATEST_CAL_TYPE="M",
-        DATE_OF_ENTRY="1998-12-06 00:00:00.000", C_ASY_TYPE="I", C_BIRTHDATE="4/1974", SEX="F",
-        LPR="0", CASEPRIORITY_CODE="N/A",
+        IDNCASE=str(idncase),
+        ALIEN_CITY=city,
+        ALIEN_STATE="NY",
+        ALIEN_ZIPCODE="11209",
+        NAT="EG",
+        LANG="AR",
+        CUSTODY="N",
+        SITE_TYPE="M",
+        E_28_DATE="2024-09-12 00:00:00.000",
+        ATTY_NBR="0",
+        CASE_TYPE="RMV",
+        UPDATE_SITE="NYC",
+        LATEST_HEARING="2014-12-02 00:00:00.000",
+        LATEST_TIME="1000",
+        LATEST_CAL_TYPE="M",
+        DATE_OF_ENTRY="1998-12-06 00:00:00.000",
+        C_ASY_TYPE="I",
+        C_BIRTHDATE="4/1974",
+        SEX="F",
+        LPR="0",
+        CASEPRIORITY_CODE="N/A",
     )
     row.update(over)
     return list(row.values())
 
 
-def tsv(header: list[str], rows: list[list[str]], crlf: bool = True, encoding: str = "cp1252") -> bytes:
+def tsv(
+    header: list[str], rows: list[list[str]], crlf: bool = True, encoding: str = "cp1252"
+) -> bytes:
     nl = "\r\n" if crlf else "\n"
     text = nl.join("\t".join(r) for r in [header, *rows]) + nl
     return text.encode(encoding)
@@ -80,19 +97,68 @@ def row_for(table: str, **values: str) -> list[str]:
 
 
 LOOKUP_HEADERS = {
-    "tbllookupCharges": ["idnCharges", "strCode", "strCodeString", "strCodeDescription", "applicable_case_type1",
-                         "applicable_case_type2", "applicable_case_type3", "criminal_flag", "aggravate_felon",
-                         "DatCreatedOn", "DatModifiedOn", "blnActive"],
-    "tblLookupCourtDecision": ["idnCourtDecision", "strCaseType", "strDecCode", "strDecDescription", "strDecType",
-                               "strFinalDisposition", "blnActive", "datCreatedOn", "datModifiedOn"],
-    "tblLookupBaseCity": ["idnBaseCity", "BASE_CITY_CODE", "BASE_CITY_NAME", "BaseAutomated", "BASE_ST_ADDRESS",
-                          "BASE_CITY", "BASE_STATE"],
-    "tblLookupNationality": ["ID", "NAT_CODE", "NAT_NAME", "NAT_COUNTRY_NAME", "NAT_NACARA_COUNTRY",
-                             "datCreatedOn", "datModifiedOn", "blnActive"],
-    "tblLookupCaseType": ["idnCaseType", "strCode", "strDescription", "blnActive", "datCreatedOn",
-                          "datModifiedOn", "strAnsirCode"],
-    "tblLookupCustodyStatus": ["idnCustodyStatus", "strCode", "strSelecBoxVal", "strDescription", "blnActive",
-                               "datCreatedOn", "datModifiedOn"],
+    "tbllookupCharges": [
+        "idnCharges",
+        "strCode",
+        "strCodeString",
+        "strCodeDescription",
+        "applicable_case_type1",
+        "applicable_case_type2",
+        "applicable_case_type3",
+        "criminal_flag",
+        "aggravate_felon",
+        "DatCreatedOn",
+        "DatModifiedOn",
+        "blnActive",
+    ],
+    "tblLookupCourtDecision": [
+        "idnCourtDecision",
+        "strCaseType",
+        "strDecCode",
+        "strDecDescription",
+        "strDecType",
+        "strFinalDisposition",
+        "blnActive",
+        "datCreatedOn",
+        "datModifiedOn",
+    ],
+    "tblLookupBaseCity": [
+        "idnBaseCity",
+        "BASE_CITY_CODE",
+        "BASE_CITY_NAME",
+        "BaseAutomated",
+        "BASE_ST_ADDRESS",
+        "BASE_CITY",
+        "BASE_STATE",
+    ],
+    "tblLookupNationality": [
+        "ID",
+        "NAT_CODE",
+        "NAT_NAME",
+        "NAT_COUNTRY_NAME",
+        "NAT_NACARA_COUNTRY",
+        "datCreatedOn",
+        "datModifiedOn",
+        "blnActive",
+    ],
+    "tblLookupCaseType": [
+        "idnCaseType",
+        "strCode",
+        "strDescription",
+        "blnActive",
+        "datCreatedOn",
+        "datModifiedOn",
+        "strAnsirCode",
+    ],
+    "tblLookupCustodyStatus": [
+        "idnCustodyStatus",
+        "strCode",
+        "strSelecBoxVal",
+        "strDescription",
+        "blnActive",
+        "datCreatedOn",
+        "datModifiedOn",
+    ],
 }
 
 
@@ -100,9 +166,48 @@ def small_lookups() -> dict[str, bytes]:
     d = "2003-08-07 00:00:00.000"
     rows = {
         "tbllookupCharges": [
-            ["1", "212a06Ai", "", "Alien in U.S. without Admission or Paroled", "RMV", "", "", "0", "0", d, "", "1"],
-            ["2", "237a02Aiii", "", "Convicted of Aggravated Felony", "RMV", "", "", "1", "1", d, "", "1"],
-            ["3", "212a02Ai  I", "", "Crimes involving moral turpitude", "RMV", "", "", "1", "0", d, "", "1"],
+            [
+                "1",
+                "212a06Ai",
+                "",
+                "Alien in U.S. without Admission or Paroled",
+                "RMV",
+                "",
+                "",
+                "0",
+                "0",
+                d,
+                "",
+                "1",
+            ],
+            [
+                "2",
+                "237a02Aiii",
+                "",
+                "Convicted of Aggravated Felony",
+                "RMV",
+                "",
+                "",
+                "1",
+                "1",
+                d,
+                "",
+                "1",
+            ],
+            [
+                "3",
+                "212a02Ai  I",
+                "",
+                "Crimes involving moral turpitude",
+                "RMV",
+                "",
+                "",
+                "1",
+                "0",
+                d,
+                "",
+                "1",
+            ],
         ],
         "tblLookupCourtDecision": [
             ["1", "RMV", "I", "Prosecutorial Discretion - Terminated", "C", "", "1", d, ""],
@@ -110,12 +215,19 @@ def small_lookups() -> dict[str, bytes]:
             ["3", "RMV", "X", "Remove", "C", "", "1", d, ""],
             ["4", "RMV", "A", "Administrative Closing - Other", "O", "", "1", d, ""],
         ],
-        "tblLookupBaseCity": [["3", "ATL", "ATLANTA, GA", "M", "180 SPRING ST", "ATLANTA", "GA"],
-                              ["4", "NYC", "NEW YORK, NY", "M", "26 FEDERAL PLAZA", "NEW YORK", "NY"]],
-        "tblLookupNationality": [["1", "??", "UNKNOWN NATIONALITY", "UNKNOWN COUNTRY", "N", d, "", "1"],
-                                 ["2", "MX", "MEXICO", "MEXICO", "N", d, "", "1"]],
+        "tblLookupBaseCity": [
+            ["3", "ATL", "ATLANTA, GA", "M", "180 SPRING ST", "ATLANTA", "GA"],
+            ["4", "NYC", "NEW YORK, NY", "M", "26 FEDERAL PLAZA", "NEW YORK", "NY"],
+        ],
+        "tblLookupNationality": [
+            ["1", "??", "UNKNOWN NATIONALITY", "UNKNOWN COUNTRY", "N", d, "", "1"],
+            ["2", "MX", "MEXICO", "MEXICO", "N", d, "", "1"],
+        ],
         "tblLookupCaseType": [["1", "RMV", "Removal", "1", d, "", ""]],
-        "tblLookupCustodyStatus": [["1", "D", "D", "Detained", "1", d, ""], ["2", "N", "N", "Never Detained", "1", d, ""]],
+        "tblLookupCustodyStatus": [
+            ["1", "D", "D", "Detained", "1", d, ""],
+            ["2", "N", "N", "Never Detained", "1", d, ""],
+        ],
     }
     return {name: tsv(LOOKUP_HEADERS[name], r) for name, r in rows.items()}
 
@@ -125,26 +237,121 @@ def small_release(root: Path, as_zip: bool = True, synthetic: bool = True) -> Pa
     day = "2012-{:02d}-15 00:00:00.000".format
     cases = [case_fields(1), case_fields(2, CUSTODY="D"), case_fields(3)]
     procs = [
-        row_for("B_TblProceeding", IDNPROCEEDING="10", IDNCASE="1", OSC_DATE=day(1), INPUT_DATE=day(1),
-                BASE_CITY_CODE="NYC", CASE_TYPE="RMV", CUSTODY="N", OTHER_COMP="Y", COMP_DATE=day(6), NAT="MX"),
-        row_for("B_TblProceeding", IDNPROCEEDING="11", IDNCASE="2", OSC_DATE=day(2), INPUT_DATE=day(2),
-                BASE_CITY_CODE="ATL", CASE_TYPE="RMV", CUSTODY="D", DEC_CODE="X", COMP_DATE=day(7), NAT="MX"),
-        row_for("B_TblProceeding", IDNPROCEEDING="12", IDNCASE="3", OSC_DATE=day(3), INPUT_DATE=day(3),
-                BASE_CITY_CODE="ATL", CASE_TYPE="RMV", CUSTODY="N", DEC_CODE="I", COMP_DATE=day(8), NAT="??"),
-        row_for("B_TblProceeding", IDNPROCEEDING="13", IDNCASE="3", OSC_DATE=day(3), INPUT_DATE=day(9),
-                BASE_CITY_CODE="ATL", CASE_TYPE="RMV", CUSTODY="N", NAT="??"),
+        row_for(
+            "B_TblProceeding",
+            IDNPROCEEDING="10",
+            IDNCASE="1",
+            OSC_DATE=day(1),
+            INPUT_DATE=day(1),
+            BASE_CITY_CODE="NYC",
+            CASE_TYPE="RMV",
+            CUSTODY="N",
+            OTHER_COMP="Y",
+            COMP_DATE=day(6),
+            NAT="MX",
+        ),
+        row_for(
+            "B_TblProceeding",
+            IDNPROCEEDING="11",
+            IDNCASE="2",
+            OSC_DATE=day(2),
+            INPUT_DATE=day(2),
+            BASE_CITY_CODE="ATL",
+            CASE_TYPE="RMV",
+            CUSTODY="D",
+            DEC_CODE="X",
+            COMP_DATE=day(7),
+            NAT="MX",
+        ),
+        row_for(
+            "B_TblProceeding",
+            IDNPROCEEDING="12",
+            IDNCASE="3",
+            OSC_DATE=day(3),
+            INPUT_DATE=day(3),
+            BASE_CITY_CODE="ATL",
+            CASE_TYPE="RMV",
+            CUSTODY="N",
+            DEC_CODE="I",
+            COMP_DATE=day(8),
+            NAT="??",
+        ),
+        row_for(
+            "B_TblProceeding",
+            IDNPROCEEDING="13",
+            IDNCASE="3",
+            OSC_DATE=day(3),
+            INPUT_DATE=day(9),
+            BASE_CITY_CODE="ATL",
+            CASE_TYPE="RMV",
+            CUSTODY="N",
+            NAT="??",
+        ),
     ]
     charges = [
-        row_for("B_TblProceedCharges", IDNPRCDCHG="100", IDNCASE="1", IDNPROCEEDING="10", CHARGE="212a06Ai", CHG_STATUS="S"),
-        row_for("B_TblProceedCharges", IDNPRCDCHG="101", IDNCASE="2", IDNPROCEEDING="11", CHARGE="237a02Aiii", CHG_STATUS="S"),
-        row_for("B_TblProceedCharges", IDNPRCDCHG="102", IDNCASE="2", IDNPROCEEDING="11", CHARGE="212a06Ai ", CHG_STATUS="S"),
-        row_for("B_TblProceedCharges", IDNPRCDCHG="103", IDNCASE="3", IDNPROCEEDING="12", CHARGE="212a02Ai  I", CHG_STATUS="S"),
-        row_for("B_TblProceedCharges", IDNPRCDCHG="104", IDNCASE="3", IDNPROCEEDING="13", CHARGE="(212)(a)(06)(i)(   )(   )", CHG_STATUS="S"),
+        row_for(
+            "B_TblProceedCharges",
+            IDNPRCDCHG="100",
+            IDNCASE="1",
+            IDNPROCEEDING="10",
+            CHARGE="212a06Ai",
+            CHG_STATUS="S",
+        ),
+        row_for(
+            "B_TblProceedCharges",
+            IDNPRCDCHG="101",
+            IDNCASE="2",
+            IDNPROCEEDING="11",
+            CHARGE="237a02Aiii",
+            CHG_STATUS="S",
+        ),
+        row_for(
+            "B_TblProceedCharges",
+            IDNPRCDCHG="102",
+            IDNCASE="2",
+            IDNPROCEEDING="11",
+            CHARGE="212a06Ai ",
+            CHG_STATUS="S",
+        ),
+        row_for(
+            "B_TblProceedCharges",
+            IDNPRCDCHG="103",
+            IDNCASE="3",
+            IDNPROCEEDING="12",
+            CHARGE="212a02Ai  I",
+            CHG_STATUS="S",
+        ),
+        row_for(
+            "B_TblProceedCharges",
+            IDNPRCDCHG="104",
+            IDNCASE="3",
+            IDNPROCEEDING="13",
+            CHARGE="212(a)(6)(A)(i) ",
+            CHG_STATUS="S",
+        ),
     ]
-    reps = [row_for("tbl_RepsAssigned", IDNREPSASSIGNED="500", IDNCASE="1", STRATTYLEVEL="COURT",
-                    STRATTYTYPE="ALIEN", PARENT_TABLE="P", PARENT_IDN="10", E_28_DATE=day(2), BLNPRIMEATTY="1")]
-    prio = [row_for("tbl_CasePriorityHistory", IDNCASEPRIHISTORY="900", CASEPRIORITY_CODE="N/A", IDNCASE="1",
-                    DATCREATEDON=day(1))]
+    reps = [
+        row_for(
+            "tbl_RepsAssigned",
+            IDNREPSASSIGNED="500",
+            IDNCASE="1",
+            STRATTYLEVEL="COURT",
+            STRATTYTYPE="ALIEN",
+            PARENT_TABLE="P",
+            PARENT_IDN="10",
+            E_28_DATE=day(2),
+            BLNPRIMEATTY="1",
+        )
+    ]
+    prio = [
+        row_for(
+            "tbl_CasePriorityHistory",
+            IDNCASEPRIHISTORY="900",
+            CASEPRIORITY_CODE="N/A",
+            IDNCASE="1",
+            DATCREATEDON=day(1),
+        )
+    ]
     tables = {
         "A_TblCase": tsv(header_of("A_TblCase"), cases),
         "B_TblProceeding": tsv(header_of("B_TblProceeding"), procs),
@@ -152,6 +359,14 @@ def small_release(root: Path, as_zip: bool = True, synthetic: bool = True) -> Pa
         "tbl_RepsAssigned": tsv(header_of("tbl_RepsAssigned"), reps),
         "tbl_CasePriorityHistory": tsv(header_of("tbl_CasePriorityHistory"), prio),
     }
-    counts = {"A_TblCase": 3, "B_TblProceeding": 4, "B_TblProceedCharges": 5, "tbl_RepsAssigned": 1,
-              "tbl_CasePriorityHistory": 1, **{k: len(v.splitlines()) - 1 for k, v in small_lookups().items()}}
-    return write_release(root, tables, counts=counts, lookups=small_lookups(), as_zip=as_zip, synthetic=synthetic)
+    counts = {
+        "A_TblCase": 3,
+        "B_TblProceeding": 4,
+        "B_TblProceedCharges": 5,
+        "tbl_RepsAssigned": 1,
+        "tbl_CasePriorityHistory": 1,
+        **{k: len(v.splitlines()) - 1 for k, v in small_lookups().items()},
+    }
+    return write_release(
+        root, tables, counts=counts, lookups=small_lookups(), as_zip=as_zip, synthetic=synthetic
+    )

@@ -12,7 +12,9 @@ from tests.eoir.conftest import case_fields, header_of, tsv, write_release
 
 def _ingest(con, settings, path, table="A_TblCase"):
     rel = open_release(path)
-    return rel, ingest_table(con, rel, rel.member(table), core_specs().get(table), settings.temp_dir)
+    return rel, ingest_table(
+        con, rel, rel.member(table), core_specs().get(table), settings.temp_dir
+    )
 
 
 def test_real_2026_tab_shift_is_repaired_and_accounted(con, settings, tmp_path):
@@ -23,8 +25,9 @@ def test_real_2026_tab_shift_is_repaired_and_accounted(con, settings, tmp_path):
     assert len(shifted) == 40
     city_tab = case_fields(8, city="SAN\tJUAN")  # a TAB typed inside the city name
     rows = good + [shifted, city_tab]
-    path = write_release(tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)},
-                         counts={"A_TblCase": len(rows)})
+    path = write_release(
+        tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)}, counts={"A_TblCase": len(rows)}
+    )
     rel, audit = _ingest(con, settings, path)
     assert rel.release_id == "2026-04"
     assert (audit.lines_read, audit.loaded_as_is, audit.repaired, audit.rejected) == (7, 5, 2, 0)
@@ -46,12 +49,15 @@ def test_quarantine_keeps_line_reason_and_text(con, settings, tmp_path):
     ambiguous = case_fields(4, city="A\tB\tC")  # two tabs into a text column...
     ambiguous[20] = "x\ty"  # ...and a non-text column split in two non-empty halves
     rows.append(ambiguous)
-    path = write_release(tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)},
-                         counts={"A_TblCase": 5})
+    path = write_release(
+        tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)}, counts={"A_TblCase": 5}
+    )
     _, audit = _ingest(con, settings, path)
     assert (audit.loaded_as_is, audit.repaired, audit.rejected) == (2, 0, 3)
     assert audit.reconciled is True
-    rejects = con.execute("SELECT source_line, reason, left(raw_text, 3) FROM raw.rejects ORDER BY 1").fetchall()
+    rejects = con.execute(
+        "SELECT source_line, reason, left(raw_text, 3) FROM raw.rejects ORDER BY 1"
+    ).fetchall()
     assert rejects[0] == (3, "invalid primary key", "FC\t")
     assert rejects[1] == (4, "blank line", "")
     assert rejects[2][0] == 6 and rejects[2][1].startswith("unrepairable tab shift")
@@ -66,13 +72,21 @@ def test_trailing_and_short_rows_cp1252_nul_and_lf(con, settings, tmp_path):
         ["4", "11", "101", "212a06Ai", "S\x00"],  # a NUL byte inside a field
     ]
     data = tsv(hdr, rows, crlf=False)
-    path = write_release(tmp_path, {"B_TblProceedCharges": data}, counts={"B_TblProceedCharges": 4},
-                         as_zip=False)
+    path = write_release(
+        tmp_path, {"B_TblProceedCharges": data}, counts={"B_TblProceedCharges": 4}, as_zip=False
+    )
     _, audit = _ingest(con, settings, path, "B_TblProceedCharges")
     assert (audit.loaded_as_is, audit.repaired, audit.rejected) == (2, 2, 0)
     assert audit.nul_bytes_stripped == 1
-    got = con.execute("SELECT IDNPRCDCHG, CHARGE, CHG_STATUS FROM raw.B_TblProceedCharges ORDER BY 1").fetchall()
-    assert got == [("1", "212a06Ai", "S"), ("2", "237a02Ai  I", "S"), ("3", "212a06Ai", None), ("4", "212a06Ai", "S")]
+    got = con.execute(
+        "SELECT IDNPRCDCHG, CHARGE, CHG_STATUS FROM raw.B_TblProceedCharges ORDER BY 1"
+    ).fetchall()
+    assert got == [
+        ("1", "212a06Ai", "S"),
+        ("2", "237a02Ai  I", "S"),
+        ("3", "212a06Ai", None),
+        ("4", "212a06Ai", "S"),
+    ]
     kinds = dict(con.execute("SELECT source_line, repair FROM raw.repairs").fetchall())
     assert kinds == {3: "trailing_empty_trimmed", 4: "short_row_padded"}
 
@@ -86,13 +100,17 @@ def test_cp1252_text_and_header_drift(con, settings, tmp_path):
     _, audit = _ingest(con, settings, path)
     assert audit.unknown_columns == ["NEW_FIELD_2027"]
     assert audit.renamed_columns == {"GENDER": "SEX"}
-    got = con.execute("SELECT ALIEN_CITY, SEX, NEW_FIELD_2027 FROM raw.A_TblCase ORDER BY 1").fetchall()
+    got = con.execute(
+        "SELECT ALIEN_CITY, SEX, NEW_FIELD_2027 FROM raw.A_TblCase ORDER BY 1"
+    ).fetchall()
     assert got == [("O\u2019HARE", "F", "y"), ("SAN JOSÉ", "F", "x")]
 
 
 def test_count_txt_mismatch_is_reported_not_hidden(con, settings, tmp_path):
     rows = [case_fields(1), case_fields(2)]
-    path = write_release(tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)}, counts={"A_TblCase": 3})
+    path = write_release(
+        tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)}, counts={"A_TblCase": 3}
+    )
     _, audit = _ingest(con, settings, path)
     assert audit.accounted is True
     assert audit.reconciled is False
@@ -101,14 +119,23 @@ def test_count_txt_mismatch_is_reported_not_hidden(con, settings, tmp_path):
 def test_reingest_replaces_only_this_release(con, settings, tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    p1 = write_release(tmp_path / "a", {"A_TblCase": tsv(header_of("A_TblCase"), [case_fields(1)])},
-                       counts={"A_TblCase": 1})
-    p2 = write_release(tmp_path / "b", {"A_TblCase": tsv(header_of("A_TblCase"), [case_fields(2), case_fields(3)])},
-                       counts={"A_TblCase": 2}, dated="EOIR Case Data 2026-0501")
+    p1 = write_release(
+        tmp_path / "a",
+        {"A_TblCase": tsv(header_of("A_TblCase"), [case_fields(1)])},
+        counts={"A_TblCase": 1},
+    )
+    p2 = write_release(
+        tmp_path / "b",
+        {"A_TblCase": tsv(header_of("A_TblCase"), [case_fields(2), case_fields(3)])},
+        counts={"A_TblCase": 2},
+        dated="EOIR Case Data 2026-0501",
+    )
     _ingest(con, settings, p1)
     _ingest(con, settings, p2)
     _ingest(con, settings, p1)
-    got = con.execute("SELECT release_id, count(*) FROM raw.A_TblCase GROUP BY 1 ORDER BY 1").fetchall()
+    got = con.execute(
+        "SELECT release_id, count(*) FROM raw.A_TblCase GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     assert got == [("2026-04", 1), ("2026-05", 2)]
 
 
@@ -127,8 +154,11 @@ def test_bad_files_stop_with_a_clear_message(con, settings, tmp_path, content, m
 
 
 def test_truncated_zip_names_the_file(tmp_path):
-    path = write_release(tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), [case_fields(1)] * 50)},
-                         counts={"A_TblCase": 50})
+    path = write_release(
+        tmp_path,
+        {"A_TblCase": tsv(header_of("A_TblCase"), [case_fields(1)] * 50)},
+        counts={"A_TblCase": 50},
+    )
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ReleaseError, match="not a readable zip") as exc:

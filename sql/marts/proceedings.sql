@@ -1,0 +1,112 @@
+-- group: closures
+-- check: unique(idnproceeding)
+-- check: not_null(idnproceeding)
+-- check-sql: pd_closures_have_completion_date: SELECT count(*) AS pd_without_comp_date FROM marts.proceedings WHERE release_id = getvariable('release_id') AND is_pd_closure AND comp_date IS NULL
+-- check-warn: pd_codes_decodable: SELECT count(*) AS undecoded_pd_codes, count(DISTINCT case_type || ':' || outcome_code) AS distinct_undecoded FROM marts.proceedings WHERE release_id = getvariable('release_id') AND is_pd_closure AND outcome_description IS NULL
+-- check-warn: outcome_codes_decodable: SELECT count(*) AS undecoded_outcomes, string_agg(DISTINCT case_type || ':' || outcome_field || ':' || outcome_code, ', ') AS codes FROM marts.proceedings WHERE release_id = getvariable('release_id') AND outcome_code IS NOT NULL AND outcome_description IS NULL
+-- One row per proceeding, ready for analysis.
+-- * Outcome: DEC_CODE (a merits decision) or, when it is empty, OTHER_COMP (an administrative
+--   completion), decoded on (case type, field, code) with staging.lookup_court_decision, because
+--   the same letter means different things by case type and by field.
+-- * PD closure (`is_pd_closure`, `pd_kind`): OTHER_COMP `Y` ("Prosecutorial Discretion - Admin
+--   Close") or `M` ("In Court Prosecutorial Discretion - Admin Closure") is an admin-closed PD
+--   closure; DEC_CODE `I` ("Prosecutorial Discretion - Terminated") is a terminated PD closure in
+--   RMV, DEP, EXC and REC cases only. The rule is data/reference/pd_codes.csv. A closure is dated
+--   by COMP_DATE.
+-- * Charges: every charge of the proceeding (`charges`, in charging order), the lead charge
+--   (`lead_charge_code`, `lead_charge_category`) = the most serious charge, ties broken by the
+--   first charged (lowest IDNPRCDCHG); with the setting lead_charge_rule = 'first_charged' the
+--   lead charge is simply the first charged. NULL only when the proceeding has no charge.
+--   `any_criminal`: at least one charge in a criminal category (aggravated felony, other criminal).
+-- * Representation (`represented`): the case has an attorney appearance (EOIR-28) in
+--   tbl_RepsAssigned dated on or before the proceeding's completion (any date, if pending).
+-- * Custody: the proceeding's CUSTODY, else the case's; `detained` = custody D.
+WITH pd AS (
+    SELECT field, code, case_type, pd_kind
+    FROM read_csv(getvariable('reference_dir') || '/pd_codes.csv', all_varchar = true)
+),
+charges AS (
+    SELECT
+        idnproceeding,
+        list(charge_code ORDER BY idnprcdchg) FILTER (WHERE charge_code IS NOT NULL) AS charges,
+        count(*) AS n_charges,
+        arg_min(
+            coalesce(charge_code, charge_raw),
+            CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN [idnprcdchg]
+                 ELSE [severity_rank, idnprcdchg] END
+        ) AS lead_charge_code,
+        arg_min(
+            severity_category,
+            CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN [idnprcdchg]
+                 ELSE [severity_rank, idnprcdchg] END
+        ) AS lead_charge_category,
+        min(severity_rank) AS most_serious_rank,
+        bool_or(severity_category IN ('aggravated_felony', 'other_criminal')) AS any_criminal
+    FROM marts.charges_classified
+    WHERE release_id = getvariable('release_id')
+    GROUP BY idnproceeding
+),
+reps AS (
+    SELECT idncase, min(e_28_date) AS first_e28
+    FROM staging.reps_assigned
+    WHERE release_id = getvariable('release_id') AND e_28_date IS NOT NULL
+    GROUP BY idncase
+),
+base AS (
+    SELECT
+        p.*,
+        CASE WHEN p.dec_code IS NOT NULL THEN 'DEC_CODE'
+             WHEN p.other_comp IS NOT NULL THEN 'OTHER_COMP' END AS outcome_field,
+        coalesce(p.dec_code, p.other_comp) AS outcome_code,
+        coalesce(p.custody, c.custody) AS custody_any,
+        c.nat AS case_nat
+    FROM staging.proceedings p
+    LEFT JOIN staging.cases c ON c.release_id = p.release_id AND c.idncase = p.idncase
+    WHERE p.release_id = getvariable('release_id')
+)
+SELECT
+    b.release_id,
+    b.idnproceeding,
+    b.idncase,
+    b.base_city_code AS court,
+    bc.base_city_name AS court_name,
+    b.hearing_loc_code,
+    b.case_type,
+    b.custody_any AS custody,
+    b.custody_any = 'D' AS detained,
+    coalesce(b.nat, b.case_nat) AS nat,
+    n.nat_name,
+    b.osc_date AS nta_date,
+    b.input_date,
+    b.comp_date,
+    b.comp_date IS NOT NULL AND b.outcome_code IS NOT NULL AS is_completed,
+    b.outcome_field,
+    b.outcome_code,
+    d.description AS outcome_description,
+    coalesce(pk.pd_kind IS NOT NULL, false) AS is_pd_closure,
+    pk.pd_kind,
+    ch.charges,
+    coalesce(ch.n_charges, 0) AS n_charges,
+    ch.lead_charge_code,
+    ch.lead_charge_category,
+    ch.most_serious_rank AS lead_charge_rank,
+    coalesce(ch.any_criminal, false) AS any_criminal,
+    b.crim_ind,
+    b.aggravate_felon,
+    r.first_e28 IS NOT NULL AND (b.comp_date IS NULL OR r.first_e28 <= b.comp_date) AS represented,
+    b.absentia
+FROM base b
+LEFT JOIN charges ch ON ch.idnproceeding = b.idnproceeding
+LEFT JOIN reps r ON r.idncase = b.idncase
+LEFT JOIN staging.lookup_court_decision d
+    ON d.release_id = b.release_id AND d.case_type = b.case_type
+   AND d.field = b.outcome_field AND d.code = b.outcome_code
+LEFT JOIN staging.lookup_base_city bc ON bc.release_id = b.release_id AND bc.base_city_code = b.base_city_code
+LEFT JOIN staging.lookup_nationality n ON n.release_id = b.release_id AND n.nat_code = coalesce(b.nat, b.case_nat)
+LEFT JOIN LATERAL (
+    SELECT min(pd.pd_kind) AS pd_kind
+    FROM pd
+    WHERE ((pd.field = 'OTHER_COMP' AND pd.code = b.other_comp)
+           OR (pd.field = 'DEC_CODE' AND pd.code = b.dec_code))
+      AND (pd.case_type = '*' OR pd.case_type = b.case_type)
+) pk ON true
