@@ -248,7 +248,7 @@ def run_check(
         row = res.fetchall()[0]
         meta = {
             n: (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
-            for n, v in zip(names, row)
+            for n, v in zip(names, row, strict=True)
         }
         return int(row[0] or 0) == 0, meta
     raise ValueError(f"{model.path}: unknown check {kind}")
