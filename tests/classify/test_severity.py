@@ -1,0 +1,417 @@
+"""Severity categories: the reference table, the citation rules, unknowns, release flags."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.classify.categories import (
+    CATEGORY_NAMES,
+    SEVERITY_CATEGORIES,
+    rank_of,
+)
+from pipelines.classify.charges import normalize_charge, parse_charge
+from pipelines.classify.reference import (
+    CHARGE_SEVERITY_COLUMNS,
+    CHARGE_SEVERITY_CSV,
+    charge_severity_table,
+    read_charge_severity,
+    spelling_key,
+)
+from pipelines.classify.severity import (
+    CHARGE_CODE_MAP_SCHEMA,
+    charge_code_map,
+    classify_charge,
+    match_rule,
+    reconcile_with_release_flags,
+    release_flag_disagreements,
+    severity_of,
+)
+
+from .lookup_codes import LOOKUP_CODES
+
+# --- categories ---------------------------------------------------------------------------
+
+
+def test_categories_are_the_issue_strings_in_order():
+    assert CATEGORY_NAMES == (
+        "national_security_terrorism",
+        "aggravated_felony",
+        "other_criminal",
+        "entry_without_inspection",
+        "other_immigration",
+        "miscellaneous",
+    )
+    assert [c.rank for c in SEVERITY_CATEGORIES] == [1, 2, 3, 4, 5, 6]
+    assert {c.name for c in SEVERITY_CATEGORIES if c.is_criminal} == {
+        "aggravated_felony",
+        "other_criminal",
+    }
+    with pytest.raises(KeyError, match="expected one of"):
+        rank_of("criminal")
+
+
+# --- the brief's named cases, with real lookup spellings ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, category",
+    [
+        ("212a06Ai", "entry_without_inspection"),
+        ("237a02Aiii", "aggravated_felony"),
+        ("241a02Aiii", "aggravated_felony"),
+        ("212a02Ai  I", "other_criminal"),
+        ("237a04B", "national_security_terrorism"),
+        ("212a03Bi  IV", "national_security_terrorism"),
+        ("241a01B", "entry_without_inspection"),
+        ("237a01Ci", "other_immigration"),
+        ("2153a", "miscellaneous"),
+        ("<A>", "miscellaneous"),
+        # more real lookup spellings, one or more per category
+        ("237a02Ai  I  ", "other_criminal"),
+        ("237(a)(02)(A)(i  )(I  )", "other_criminal"),
+        ("237s02AiI", "other_criminal"),
+        ("212a02Ai  II", "other_criminal"),
+        ("237a02Bi", "other_criminal"),
+        ("212a2G", "other_criminal"),
+        ("212a23", "other_criminal"),
+        ("241a04", "other_criminal"),
+        ("241a4A", "other_criminal"),
+        ("241a4B", "aggravated_felony"),
+        ("212(a)(3)(E)(iii) ", "national_security_terrorism"),
+        ("(212)(a)(03)(E)(i  )(   )", "national_security_terrorism"),
+        ("212a03Eiii   ", "national_security_terrorism"),
+        ("237(a)(4)(E) ", "national_security_terrorism"),
+        ("237a02Di", "national_security_terrorism"),
+        ("237a03Bi", "national_security_terrorism"),
+        ("241a04B", "national_security_terrorism"),
+        ("212a33", "national_security_terrorism"),
+        ("241a02", "entry_without_inspection"),
+        ("212a06A", "other_immigration"),
+        ("(212)(a)(06)(i)(   )(   )", "other_immigration"),
+        ("212a06i      ", "other_immigration"),
+        ("212(a)(07)(A)(   )(   )", "other_immigration"),
+        ("237a01B", "other_immigration"),
+        ("212a5", "other_immigration"),
+        ("241a9B", "other_immigration"),
+        ("2153k", "miscellaneous"),
+        ("242fXX", "miscellaneous"),
+        ("246", "miscellaneous"),
+    ],
+)
+def test_category_of_real_spellings(raw, category):
+    c = classify_charge(raw)
+    assert c.severity_category == category, (raw, c)
+    assert c.category_source == "reference"
+    assert c.is_known_code is True
+    assert severity_of(raw) == (category, rank_of(category), c.legal_basis)
+
+
+def test_every_lookup_code_has_a_category_and_basis():
+    for raw in LOOKUP_CODES:
+        c = classify_charge(raw)
+        assert c.severity_category in CATEGORY_NAMES
+        assert c.category_source == "reference"
+        assert c.legal_basis.strip()
+
+
+def test_table_covers_exactly_the_lookup_spellings():
+    table = charge_severity_table()
+    listed = {s for row in table.values() for s in row.lookup_spellings}
+    assert listed == set(LOOKUP_CODES)
+    # each raw spelling sits on the row its normalization points to
+    for row in table.values():
+        for spelling in row.lookup_spellings:
+            assert normalize_charge(spelling).code == row.charge_code
+
+
+def test_table_agrees_with_the_citation_rules():
+    """The rules only extend the table: for every code the grammar parses, same category."""
+    checked = 0
+    for code, row in charge_severity_table().items():
+        parsed = parse_charge(code)
+        if parsed is None or parsed.code != code or parsed.paragraph is None:
+            continue
+        rule = match_rule(parsed.citation)
+        assert rule is not None and rule.category == row.category, (code, row.category, rule)
+        assert row.legal_basis == rule.legal_basis or code in {"241a4A", "241a4B", "241a9B"}
+        checked += 1
+    assert checked > 250
+
+
+# --- codes absent from the table -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, category",
+    [
+        ("237a04Cii", "national_security_terrorism"),
+        ("237a02Aiii  I", "aggravated_felony"),
+        ("241a02Ci", "other_criminal"),
+        ("212a02Ai  III", "other_criminal"),
+        ("212a06Ai  I", "entry_without_inspection"),
+        ("241a01Bi", "entry_without_inspection"),
+        ("237a01Hi", "other_immigration"),
+        ("215a", "miscellaneous"),
+        ("2153z", "miscellaneous"),
+    ],
+)
+def test_unseen_parseable_codes_follow_the_citation_rule(raw, category):
+    c = classify_charge(raw)
+    assert c.charge_code not in charge_severity_table()
+    assert (c.severity_category, c.category_source, c.is_known_code) == (category, "rule", False)
+    assert "by citation rule" in c.legal_basis
+
+
+@pytest.mark.parametrize("raw", ["junk", "<B>", "212b06Ai", "212a99", "237a09", "212", "", None])
+def test_unknown_codes_are_miscellaneous_and_marked_unknown(raw):
+    c = classify_charge(raw)
+    assert c.severity_category == "miscellaneous"
+    assert c.category_source == "unknown"
+    assert c.is_known_code is False
+
+
+# --- the SQL-facing map --------------------------------------------------------------------
+
+
+def test_charge_code_map_over_distinct_raw_codes():
+    raws = ["212a06Ai", "212a06Ai ", "212a06Ai", "237a02Aiii", "zz", None, "", "237a04Cii"]
+    df = charge_code_map(raws)
+    assert df.schema == pl.Schema(CHARGE_CODE_MAP_SCHEMA)
+    assert df.height == 7  # the repeated "212a06Ai" appears once
+    by_raw = {r["charge_raw"]: r for r in df.iter_rows(named=True)}
+    assert by_raw["212a06Ai "]["charge_code"] == "212a06Ai"
+    assert by_raw["212a06Ai "]["severity_category"] == "entry_without_inspection"
+    assert by_raw["237a02Aiii"]["severity_rank"] == 2
+    assert by_raw["237a02Aiii"]["citation"] == "INA 237(a)(2)(A)(iii)"
+    assert (by_raw["zz"]["charge_code"], by_raw["zz"]["category_source"]) == (None, "unknown")
+    assert by_raw[None]["category_source"] == "unknown"
+    assert by_raw["237a04Cii"]["category_source"] == "rule"
+
+
+def test_charge_code_map_joins_in_duckdb(tmp_path: Path):
+    """The map joined to charges in DuckDB classifies each charge row; spaces survive."""
+    charges = pl.DataFrame(
+        {
+            "idnprcdchg": [1, 2, 3, 4],
+            "charge_raw": ["212a02Ai  I", "212a02Ai I", "237a02Aiii", "??"],
+        }
+    )
+    cmap = charge_code_map(charges["charge_raw"].unique().to_list())
+    con = duckdb.connect()
+    con.register("charges", charges)
+    con.register("cmap", cmap)
+    rows = con.sql(
+        "SELECT c.idnprcdchg, m.charge_code, m.severity_category FROM charges c "
+        "JOIN cmap m ON m.charge_raw IS NOT DISTINCT FROM c.charge_raw ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        (1, "212a02Ai  I", "other_criminal"),
+        (2, "212a02Ai  I", "other_criminal"),
+        (3, "237a02Aiii", "aggravated_felony"),
+        (4, None, "miscellaneous"),
+    ]
+
+
+def test_reference_csv_reads_the_same_in_duckdb():
+    con = duckdb.connect()
+    rows = con.execute(
+        "SELECT charge_code, category, lookup_spellings FROM read_csv(?, all_varchar = true)",
+        [str(CHARGE_SEVERITY_CSV)],
+    ).fetchall()
+    table = charge_severity_table()
+    assert len(rows) == len(table)
+    for code, category, spellings in rows:
+        assert table[code].category == category
+        assert tuple(s for s in (spellings or "").split("|") if s) == table[code].lookup_spellings
+
+
+# --- table validation --------------------------------------------------------------------
+
+
+def _write_table(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=CHARGE_SEVERITY_COLUMNS, quoting=csv.QUOTE_ALL)
+        w.writeheader()
+        for r in rows:
+            w.writerow({c: r.get(c, "") for c in CHARGE_SEVERITY_COLUMNS})
+    return path
+
+
+def test_table_rejects_unknown_category(tmp_path):
+    path = _write_table(
+        tmp_path / "t.csv",
+        [{"charge_code": "212a06Ai", "category": "ewi", "legal_basis": "x"}],
+    )
+    with pytest.raises(ValueError, match=r"t\.csv line 2: category 'ewi'"):
+        read_charge_severity(path)
+
+
+def test_table_rejects_a_spelling_on_two_codes(tmp_path):
+    path = _write_table(
+        tmp_path / "t.csv",
+        [
+            {"charge_code": "212a06Ai", "category": "entry_without_inspection", "legal_basis": "x"},
+            {
+                "charge_code": "212a06A",
+                "category": "other_immigration",
+                "legal_basis": "x",
+                "lookup_spellings": "212a06Ai |212a06A",
+            },
+        ],
+    )
+    with pytest.raises(ValueError, match="line 3: spelling '212a06Ai ' of '212a06A' collides"):
+        read_charge_severity(path)
+
+
+def test_table_keys_are_unique_without_spaces():
+    keys = [spelling_key(code) for code in charge_severity_table()]
+    assert len(keys) == len(set(keys))
+
+
+# --- release lookup flags ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code, crim, agg, category, source, resolution",
+    [
+        # flags agree with the table: nothing to report
+        ("237a02Aiii", 1, 1, "aggravated_felony", "reference", None),
+        ("237a02Bi", 1, 0, "other_criminal", "reference", None),
+        ("212a06Ai", 0, 0, "entry_without_inspection", "reference", None),
+        ("237a04B", 1, 0, "national_security_terrorism", "reference", None),
+        ("212a06Ai", None, None, "entry_without_inspection", "reference", None),
+        # flags say more serious: applied
+        ("237a02Bi", 1, 1, "aggravated_felony", "release_lookup", "release_flag_applied"),
+        ("212a06Ai", 1, 0, "other_criminal", "release_lookup", "release_flag_applied"),
+        ("237a01Ci", "1", "0", "other_criminal", "release_lookup", "release_flag_applied"),
+        ("2153a", 1, None, "other_criminal", "release_lookup", "release_flag_applied"),
+        ("212a06Ai", None, 1, "aggravated_felony", "release_lookup", "release_flag_applied"),
+        # flags say less serious, or contradict: the table is kept and the disagreement reported
+        ("237a02Aiii", 0, 0, "aggravated_felony", "reference", "table_kept"),
+        ("237a02Aiii", 1, 0, "aggravated_felony", "reference", "table_kept"),
+        ("237a02Bi", 0, 0, "other_criminal", "reference", "table_kept"),
+        ("237a04B", 1, 1, "national_security_terrorism", "reference", "table_kept"),
+    ],
+)
+def test_reconcile_with_release_flags(code, crim, agg, category, source, resolution):
+    rec = reconcile_with_release_flags(code, crim, agg)
+    assert rec.classification.severity_category == category
+    assert rec.classification.severity_rank == rank_of(category)
+    assert rec.classification.category_source == source
+    if resolution is None:
+        assert rec.disagreement is None
+    else:
+        assert rec.disagreement.resolution == resolution
+        assert rec.disagreement.resolved_category == category
+        assert rec.disagreement.table_category == classify_charge(code).severity_category
+
+
+def test_contradictory_flags_are_applied_and_reported():
+    rec = reconcile_with_release_flags("212a06Ai", 0, 1)
+    assert rec.classification.severity_category == "aggravated_felony"
+    assert "contradictory flags" in rec.disagreement.reason
+
+
+def _write_release_lookup(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """tbllookupCharges.csv in the release layout: tab-delimited, header, no quoting, cp1252."""
+    header = [
+        "idnCharges",
+        "strCode",
+        "strCodeString",
+        "strCodeDescription",
+        "applicable_case_type1",
+        "applicable_case_type2",
+        "applicable_case_type3",
+        "criminal_flag",
+        "aggravate_felon",
+        "DatCreatedOn",
+        "DatModifiedOn",
+        "blnActive",
+    ]
+    lines = ["\t".join(header)]
+    for i, (code, desc, crim, agg) in enumerate(rows, start=1):
+        lines.append(
+            "\t".join(
+                [
+                    str(i),
+                    code,
+                    code,
+                    desc,
+                    "RMV",
+                    "",
+                    "",
+                    crim,
+                    agg,
+                    "2003-08-07 00:00:00.000",
+                    "2003-08-07 00:00:00.000",
+                    "1",
+                ]
+            )
+        )
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    return path
+
+
+def test_release_flag_disagreements_from_a_release_lookup(tmp_path):
+    path = _write_release_lookup(
+        tmp_path / "tbllookupCharges.csv",
+        [
+            ("212a06Ai", "Alien in U.S. without Admission or Paroled", "0", "0"),
+            ("237a02Aiii", "Convicted of Aggravated Felony", "1", "1"),
+            ("237a02Bi", "Controlled Substance Conviction", "1", "0"),
+            ("237a02Ai  I  ", "None", "0", "0"),  # the table calls it criminal: kept, reported
+            ("237s02AiI", "None", "1", "0"),  # same canonical code: any 1 wins
+            ("237a01Ci", "Non-immigrant status violators", "1", "0"),  # raised, reported
+            ("241a02Aiii", "Convicted of Aggravated Felony", "", ""),  # no flags
+        ],
+    )
+    lookup = pl.read_csv(
+        path, separator="\t", quote_char=None, infer_schema=False, encoding="cp1252"
+    ).select(
+        pl.col("strCode").alias("charge_code"),
+        pl.col("criminal_flag"),
+        pl.col("aggravate_felon"),
+    )
+    d = release_flag_disagreements(lookup)
+    assert d.select("charge_code", "resolution").rows() == [("237a01Ci", "release_flag_applied")]
+
+    cmap = charge_code_map(["237a01Ci", "237a02Ai  I", "212a06Ai"], release_lookup=lookup)
+    got = {
+        r["charge_raw"]: (r["severity_category"], r["category_source"])
+        for r in cmap.iter_rows(named=True)
+    }
+    assert got == {
+        "237a01Ci": ("other_criminal", "release_lookup"),
+        "237a02Ai  I": ("other_criminal", "reference"),
+        "212a06Ai": ("entry_without_inspection", "reference"),
+    }
+
+
+def test_release_flag_zero_on_criminal_code_is_reported(tmp_path):
+    lookup = pl.DataFrame(
+        {"charge_code": ["237a02Ai  I  "], "criminal_flag": ["0"], "aggravate_felon": ["0"]}
+    )
+    d = release_flag_disagreements(lookup)
+    assert d.rows(named=True) == [
+        {
+            "charge_code": "237a02Ai  I",
+            "table_category": "other_criminal",
+            "criminal_flag": False,
+            "aggravate_felon": False,
+            "resolved_category": "other_criminal",
+            "resolution": "table_kept",
+            "reason": "criminal_flag=0 on a code the table calls other_criminal",
+        }
+    ]
+
+
+def test_release_without_flag_columns_changes_nothing():
+    lookup = pl.DataFrame({"charge_code": ["212a06Ai", "237a02Bi"]})
+    assert release_flag_disagreements(lookup).height == 0
+    cmap = charge_code_map(["212a06Ai"], release_lookup=lookup)
+    assert cmap["category_source"].to_list() == ["reference"]
