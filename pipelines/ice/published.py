@@ -133,3 +133,42 @@ def compare_with_published(
         .alias("within_tolerance")
     )
     return out.select([pl.col(c).cast(t) for c, t in _RESULT_SCHEMA.items()])
+
+
+def level_panels(by_fy: pl.DataFrame) -> pl.DataFrame:
+    """`marts.removals_by_fy` reshaped for pipelines.charts.removals: two panels per year.
+
+    Panel `immigration_only_excluded = False` counts removals by the threat level as recorded;
+    panel True moves removals whose most serious conviction is an immigration offense to
+    threat level "none" (no non-immigration conviction). Levels are '1', '2', '3' or 'none'.
+    """
+    level = (
+        pl.when(pl.col("threat_level").is_null())
+        .then(pl.lit("none"))
+        .otherwise(pl.col("threat_level").cast(pl.Int64).cast(pl.String))
+    )
+    cells = by_fy.filter(pl.col("fiscal_year").is_not_null()).with_columns(level.alias("level"))
+    as_recorded = cells.select(
+        "fiscal_year",
+        pl.col("level").alias("threat_level"),
+        pl.lit(False).alias("immigration_only_excluded"),
+        pl.col("removals"),
+    )
+    moved = cells.select(
+        "fiscal_year",
+        pl.lit("none").alias("threat_level"),
+        pl.lit(True).alias("immigration_only_excluded"),
+        pl.col("immigration_only_convictions").alias("removals"),
+    )
+    kept = cells.select(
+        "fiscal_year",
+        pl.col("level").alias("threat_level"),
+        pl.lit(True).alias("immigration_only_excluded"),
+        pl.col("removals_excluding_immigration_only").alias("removals"),
+    )
+    return (
+        pl.concat([as_recorded, kept, moved])
+        .group_by("fiscal_year", "threat_level", "immigration_only_excluded")
+        .agg(pl.col("removals").sum().cast(pl.Int64))
+        .sort("immigration_only_excluded", "fiscal_year", "threat_level")
+    )

@@ -165,7 +165,10 @@ def is_lock_file(path: Path) -> bool:
 
 
 def find_ice_files(folder: Path) -> list[Path]:
-    """xlsx files under `folder` at any depth, sorted, skipping `~$` lock files."""
+    """xlsx files under `folder` at any depth, sorted, skipping `~$` lock files.
+
+    A folder that does not exist holds no ICE files: the result is empty, not an error.
+    """
     folder = Path(folder)
     return sorted(
         p
@@ -388,7 +391,7 @@ def read_ice_release(paths: list[Path]) -> tuple[pl.DataFrame, dict]:
         frames.append(frame)
         files.append(info)
     if not frames:
-        raise HeaderNotFoundError(
+        raise IceWorkbookError(
             paths[0] if paths else Path("."),
             None,
             "no ICE workbook was given (only lock files, or an empty list).",
@@ -401,6 +404,7 @@ def read_ice_release(paths: list[Path]) -> tuple[pl.DataFrame, dict]:
     frame = frame.select([*META_COLUMNS, *ordered, *extra])
 
     unknown: dict[str, str] = {}
+    duplicate_alias: dict[str, str] = {}
     rows_per_sheet: dict[str, int] = {}
     layouts: set[str] = set()
     for f in files:
@@ -409,6 +413,7 @@ def read_ice_release(paths: list[Path]) -> tuple[pl.DataFrame, dict]:
                 continue
             rows_per_sheet[f"{f['file']}::{s['sheet']}"] = s["rows"]
             unknown.update(s["unknown_columns"])
+            duplicate_alias.update(s["duplicate_alias_columns"])
             layouts.add(s["layout"])
     report = {
         "files": files,
@@ -416,6 +421,8 @@ def read_ice_release(paths: list[Path]) -> tuple[pl.DataFrame, dict]:
         "rows": frame.height,
         "rows_per_sheet": rows_per_sheet,
         "unknown_columns": unknown,
+        # a second header naming an already-mapped column (kept as unmapped_*)
+        "duplicate_alias_columns": duplicate_alias,
         "layouts": sorted(layouts),
         "missing_canonical_columns": [c for c in canon if c not in frame.columns],
     }

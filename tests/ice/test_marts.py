@@ -8,12 +8,13 @@ from datetime import date
 import polars as pl
 import pytest
 
-from pipelines.ice.classify import classify_removals
+from pipelines.ice.classify import CLASSIFICATION_COLUMNS, classify_removals
 from pipelines.ice.clean import clean_removals
 from pipelines.ice.published import (
     NOT_APPLICABLE_SYNTHETIC,
     PUBLISHED_AGGREGATES_CSV,
     compare_with_published,
+    level_panels,
 )
 from pipelines.ice.reader import find_ice_files, read_ice_release
 from pipelines.sample.ice import SAMPLE_RELEASE_DATE, write_sample_ice
@@ -153,3 +154,34 @@ def test_published_comparison_for_a_real_release():
         by_fy.with_columns(pl.col("removals") * 2), PUBLISHED_AGGREGATES_CSV, tolerance_pct=10
     )
     assert off.filter(pl.col("fiscal_year") == 2012)["within_tolerance"].item() is False
+
+
+def test_level_panels_move_immigration_only_convictions_to_none(con, settings, removals):
+    by_fy = _build(con, settings, removals, RELEASE)["removals_by_fy"]
+    panels = level_panels(by_fy)
+    assert set(panels["threat_level"]) <= {"1", "2", "3", "none"}
+    for excluded in (False, True):
+        part = panels.filter(pl.col("immigration_only_excluded") == excluded)
+        # each panel still counts every removal with a fiscal year
+        assert part["removals"].sum() == removals["fiscal_year"].is_not_null().sum()
+    recorded = removals.filter(pl.col("fiscal_year").is_not_null())
+    imm = recorded.filter(pl.col("immigration_only_conviction"))
+    expected_none = (
+        recorded.filter(pl.col("threat_level").is_null()).height
+        + imm.filter(pl.col("threat_level").is_not_null()).height
+    )
+    got_none = panels.filter(
+        pl.col("immigration_only_excluded") & (pl.col("threat_level") == "none")
+    )["removals"].sum()
+    assert got_none == expected_none
+
+
+def test_classification_survives_a_warehouse_round_trip(con, removals):
+    staged = removals.drop(CLASSIFICATION_COLUMNS)
+    write_frame(con, "staging.ice_removals", RELEASE, staged)
+    back = fetch_frame(con, "SELECT * FROM staging.ice_removals WHERE release_id = ?", [RELEASE])
+    again = classify_removals(back.drop("release_id")).sort(
+        "source_file", "source_sheet", "source_row"
+    )
+    direct = removals.drop("release_id").sort("source_file", "source_sheet", "source_row")
+    assert again.select(CLASSIFICATION_COLUMNS).equals(direct.select(CLASSIFICATION_COLUMNS))

@@ -231,3 +231,16 @@ def test_missing_required_column_names_file_sheet_and_column(tmp_path):
     msg = str(err.value)
     assert "noid.xlsx" in msg and "'Removals'" in msg
     assert "anonymized_identifier" in msg and "Anonymized Identifer" in msg
+
+
+def test_a_second_header_for_a_mapped_column_is_kept_apart(tmp_path):
+    # both spellings of the departure date in one sheet: the first wins, the second is kept
+    h = [*HEADER_2026_MAR, "Departure Date"]
+    rows = _two_rows(HEADER_2026_MAR)
+    rows[0]["Departure Date"] = date(2012, 3, 5)
+    path = write_workbook(tmp_path / "twice.xlsx", [Sheet("Removals", h, rows)])
+    df, report = read_ice_release([path])
+    assert report["duplicate_alias_columns"] == {"Departure Date": "departed_date"}
+    assert "unmapped_departure_date" in df.columns
+    assert df["departed_date"][0].startswith("2012-03-04")
+    assert find_ice_files(tmp_path / "no such folder") == []
