@@ -117,6 +117,12 @@ def clean_removals(df: pl.DataFrame, release_date: date | None) -> tuple[pl.Data
     }
     missing = [c for c in canon if c not in df.columns]
     df = df.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in missing])
+    # fixed types for the provenance columns, whatever the input (an empty frame included)
+    df = df.with_columns(
+        pl.col("source_file").cast(pl.String),
+        pl.col("source_sheet").cast(pl.String),
+        pl.col("source_row").cast(pl.Int64),
+    )
     text_cols = [
         c for c in df.columns if c not in META_COLUMNS and df.schema[c] in (pl.String, pl.Null)
     ]

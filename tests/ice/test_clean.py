@@ -216,3 +216,14 @@ def test_42034_booleans_and_bad_dates_end_to_end(tmp_path):
     assert out["entry_date"].to_list() == [None, None]
     assert counts["dates"]["entry_date"] == {"before_1900_01_02": 1, "after_release_date": 1}
     assert counts["redacted"] == {"birth_date": 1, "case_id": 1}
+
+
+def test_an_empty_release_gets_the_same_schema():
+    empty = pl.DataFrame(schema={c: pl.String for c in [*META_COLUMNS, *canonical_columns()]})
+    some = frame(
+        departed_date=["2012-03-04"], anonymized_identifier=["a"], msc_charge_code=["0301"]
+    )
+    out_empty, counts = clean_removals(empty, None)
+    out_some, _ = clean_removals(some, RELEASE_DATE)
+    assert out_empty.height == 0 and out_empty.schema == out_some.schema
+    assert counts["duplicates"] == {"groups": 0, "rows_flagged": 0}
