@@ -6,13 +6,22 @@ import dagster as dg
 
 from pipelines.assets.classification import charge_code_map
 from pipelines.assets.eoir_ingest import eoir_lookups, raw_table_assets
+from pipelines.assets.ice import ice_removals, removals_published_comparison
 from pipelines.assets.reference import reference_tables
 from pipelines.assets.sql_models import sql_assets
 from pipelines.resources import default_resources
 
 
 def all_assets() -> list:
-    return [*raw_table_assets, eoir_lookups, reference_tables, charge_code_map, *sql_assets()]
+    return [
+        *raw_table_assets,
+        eoir_lookups,
+        reference_tables,
+        charge_code_map,
+        ice_removals,
+        removals_published_comparison,
+        *sql_assets(),
+    ]
 
 
 def all_asset_checks() -> list:

@@ -22,6 +22,7 @@ class RunOutcome:
     success: bool
     release_id: str
     failed_steps: list[str] = field(default_factory=list)
+    succeeded_steps: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     error: str = ""
@@ -41,11 +42,13 @@ class _ProgressHandler(logging.Handler):
                 self.bar.write(f"warning: {record.getMessage()}")
             return
         kind = event.event_type_value
-        step = event.step_key or ""
+        step = event.step_key or meta.get("step_key") or ""
         if kind == "STEP_START" and self.bar is not None:
             self.bar.set_description(step[:40])
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and self.bar is not None:
             self.bar.update(1)
+        if kind == "STEP_SUCCESS":
+            self.outcome.succeeded_steps.append(step)
         if kind == "STEP_FAILURE":
             self.outcome.failed_steps.append(step)
             err = event.step_failure_data.error if event.step_failure_data else None
@@ -84,7 +87,8 @@ def run_release(
     instance = instance or dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(release_partitions.name, [release_id])
     job = dg.define_asset_job(
-        "pdpipeline_run", selection=selection or dg.AssetSelection.all(include_sources=False)
+        "pdpipeline_run",
+        selection=(selection or dg.AssetSelection.all()).required_multi_asset_neighbors(),
     )
     outcome = RunOutcome(success=False, release_id=release_id)
     bar: tqdm | None = None

@@ -104,7 +104,9 @@ LEFT JOIN staging.lookup_court_decision d
 LEFT JOIN staging.lookup_base_city bc ON bc.release_id = b.release_id AND bc.base_city_code = b.base_city_code
 LEFT JOIN staging.lookup_nationality n ON n.release_id = b.release_id AND n.nat_code = coalesce(b.nat, b.case_nat)
 LEFT JOIN LATERAL (
-    SELECT min(pd.pd_kind) AS pd_kind
+    -- Both fields carrying a PD code: the merits decision (DEC_CODE I, terminated) wins, as in
+    -- pipelines.classify.pd.pd_kind.
+    SELECT arg_min(pd.pd_kind, CASE pd.field WHEN 'DEC_CODE' THEN 0 ELSE 1 END) AS pd_kind
     FROM pd
     WHERE ((pd.field = 'OTHER_COMP' AND pd.code = b.other_comp)
            OR (pd.field = 'DEC_CODE' AND pd.code = b.dec_code))

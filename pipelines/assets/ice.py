@@ -1,0 +1,162 @@
+"""ICE removals: read the release's workbooks, clean, classify; compare with ICE's published figures."""
+
+import json
+
+import dagster as dg
+import polars as pl
+
+from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_partitions, run_context
+from pipelines.releases import ice_files_for
+from pipelines.resources import PipelineSettings, Warehouse
+from pipelines.warehouse import fetch_frame, write_frame
+
+STAGING_KEY = dg.AssetKey(["staging", "ice_removals"])
+MART_KEY = dg.AssetKey(["marts", "removals"])
+COMPARISON_KEY = dg.AssetKey(["marts", "removals_published_comparison"])
+
+
+def _empty_removals() -> pl.DataFrame:
+    from pipelines.ice.reader import META_COLUMNS, canonical_columns
+
+    return pl.DataFrame(schema={c: pl.String for c in [*META_COLUMNS, *canonical_columns()]})
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            STAGING_KEY,
+            group_name="ice_ingest",
+            description=(
+                "ICE removal records from the release's ERO-LESA workbooks (an `ice/` folder beside "
+                "the EOIR release): header row found under the cover block, every data sheet "
+                "concatenated, columns mapped to one schema by data/reference/ice_column_aliases.csv; "
+                "redaction tokens such as (b)(6)(b)(7)(c) to NULL, codes kept as text, impossible "
+                "dates to NULL (counted), likely duplicates flagged, fiscal year of departure."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+        dg.AssetSpec(
+            MART_KEY,
+            group_name="classification",
+            deps=[STAGING_KEY],
+            description=(
+                "One row per removal with its classification: criminality (convicted / pending "
+                "charges / other immigration violator, and where it came from), ICE's Case Threat "
+                "Level as given or a derived level flagged `derived`, the NCIC offense family of the "
+                "most serious conviction, and `immigration_only_conviction` (NCIC 03xx)."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+    ],
+    partitions_def=release_partitions,
+    pool=WAREHOUSE_POOL,
+)
+def ice_removals(
+    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
+):
+    from pipelines.ice.classify import classify_removals
+    from pipelines.ice.clean import clean_removals
+    from pipelines.ice.reader import read_ice_release, release_date_from_filenames
+
+    rc = run_context(context, settings, warehouse)
+    files = ice_files_for(rc.release_path)
+    if files:
+        context.log.info(f"reading {len(files)} ICE workbook(s): {[f.name for f in files]}")
+        frame, report = read_ice_release(files)
+        release_date = release_date_from_filenames(files)
+    else:
+        context.log.warning(f"no ICE workbooks beside {rc.release_path}: ICE tables are empty")
+        frame, report, release_date = _empty_removals(), {"rows": 0, "files": []}, None
+    cleaned, counts = clean_removals(frame, release_date)
+    classified = classify_removals(cleaned)
+    con = warehouse.connect(settings)
+    try:
+        n_staged = write_frame(
+            con,
+            "staging.ice_removals",
+            rc.release_id,
+            cleaned.select(pl.lit(rc.release_id).alias("release_id"), pl.all()),
+        )
+        n_mart = write_frame(
+            con,
+            "marts.removals",
+            rc.release_id,
+            classified.select(pl.lit(rc.release_id).alias("release_id"), pl.all()),
+        )
+    finally:
+        con.close()
+    yield dg.MaterializeResult(
+        asset_key=STAGING_KEY,
+        metadata={
+            "dagster/row_count": n_staged,
+            "files": [f.name for f in files],
+            "rows_per_sheet": report.get("rows_per_sheet", {}),
+            "unknown_columns": report.get("unknown_columns", {}),
+            "layouts": report.get("layouts", []),
+            "cleaning_counts": dg.MetadataValue.json(json.loads(json.dumps(counts, default=str))),
+        },
+    )
+    by_source = classified.group_by("criminality", "threat_level_source").len().sort("criminality")
+    yield dg.MaterializeResult(
+        asset_key=MART_KEY,
+        metadata={
+            "dagster/row_count": n_mart,
+            "by_criminality": dg.MetadataValue.md(markdown_table(by_source)),
+        },
+    )
+
+
+@dg.asset(
+    key=COMPARISON_KEY,
+    group_name="classification",
+    deps=[dg.AssetKey(["marts", "removals_by_fy"])],
+    partitions_def=release_partitions,
+    pool=WAREHOUSE_POOL,
+    description=(
+        "Fiscal-year removals and convicted-criminal removals of the FOIA records against ICE's "
+        "published figures (data/reference/ice_removals_published_aggregates.csv), for fiscal years "
+        "the release fully covers. Not applicable to synthetic data."
+    ),
+    check_specs=[dg.AssetCheckSpec("matches_published_figures", asset=COMPARISON_KEY)],
+    kinds={"duckdb", "python"},
+)
+def removals_published_comparison(
+    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
+):
+    from pipelines.ice.published import compare_with_published
+
+    rc = run_context(context, settings, warehouse)
+    con = warehouse.connect(settings)
+    try:
+        by_fy = fetch_frame(
+            con, "SELECT * FROM marts.removals_by_fy WHERE release_id = ?", [rc.release_id]
+        )
+        comparison = compare_with_published(by_fy)
+        n = write_frame(
+            con,
+            "marts.removals_published_comparison",
+            rc.release_id,
+            comparison.select(pl.lit(rc.release_id).alias("release_id"), pl.all()),
+        )
+    finally:
+        con.close()
+    compared = comparison.filter(pl.col("status") == "compared")
+    off = compared.filter(~pl.col("within_tolerance"))
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": n,
+            "comparison": dg.MetadataValue.md(markdown_table(comparison)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="matches_published_figures",
+                passed=off.height == 0,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "fiscal_years_compared": compared.height,
+                    "outside_tolerance": off["fiscal_year"].to_list(),
+                    "statuses": sorted(set(comparison["status"].to_list())),
+                },
+            )
+        ],
+    )
