@@ -8,12 +8,20 @@ suppressed cells as their CSV/Markdown/LaTeX. Each item links all its files.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import polars as pl
+
+from pipelines.charts.export import CHART_FORMATS
+from pipelines.charts.families import render_chart
 from pipelines.charts.provenance import SYNTHETIC_MARK, Provenance
+from pipelines.charts.theme import Width
+from pipelines.tables.export import export_table, to_html
+from pipelines.tables.layouts import TableSpec
+from pipelines.tables.suppression import DEFAULT_THRESHOLD, suppress
 
 
 @dataclass(frozen=True)
@@ -97,3 +105,58 @@ def write_report_index(
     path = out / "index.html"
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return path
+
+
+def build_report(
+    out_dir: str | Path,
+    provenance: Provenance,
+    chart_frames: Mapping[str, pl.DataFrame],
+    tables: Sequence[TableSpec] = (),
+    width: Width = "column",
+    formats: Sequence[str] = CHART_FORMATS,
+    threshold: int = DEFAULT_THRESHOLD,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Export every chart (family name -> input frame) and table, then write index.html.
+
+    `progress` is called with each item's stem before it is exported (e.g. a tqdm update).
+    Returns the index path.
+    """
+    out = Path(out_dir)
+    items: list[ReportItem] = []
+    for family, frame in chart_frames.items():
+        if progress:
+            progress(family)
+        r = render_chart(family, frame, out, provenance, width, formats, threshold)
+        items.append(ReportItem("chart", r.stem, r.title, r.definition, r.paths, provenance))
+    for spec in tables:
+        if progress:
+            progress(spec.stem)
+        kwargs = dict(spec.export_kwargs)
+        paths = export_table(
+            spec.frame, out, spec.stem, provenance, spec.title, threshold=threshold, **kwargs
+        )
+        shown = spec.frame
+        if kwargs.get("suppress_cols"):
+            shown = suppress(
+                spec.frame,
+                kwargs["suppress_cols"],
+                threshold,
+                kwargs.get("derived_cols"),
+                secondary=kwargs.get("secondary", True),
+                secondary_by=kwargs.get("secondary_by"),
+                total_col=kwargs.get("total_col"),
+            )
+        table_html = to_html(
+            shown,
+            threshold,
+            kwargs.get("column_labels"),
+            kwargs.get("float_formats"),
+            hidden=[kwargs["total_col"]] if kwargs.get("total_col") else (),
+        )
+        items.append(
+            ReportItem(
+                "table", spec.stem, spec.title, spec.definition, paths, provenance, table_html
+            )
+        )
+    return write_report_index(out, items, provenance)

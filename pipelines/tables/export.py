@@ -87,6 +87,7 @@ def format_table(
     float_formats: Mapping[str, str] | None = None,
     *,
     for_csv: bool = False,
+    hidden: Sequence[str] = (),
 ) -> tuple[list[str], list[list[str]], list[str]]:
     """(column names, rows of cell strings, alignments 'l'/'r') with the suppression marker.
 
@@ -96,7 +97,7 @@ def format_table(
     in CSV.
     """
     float_formats = dict(float_formats or {})
-    hidden = {SUPPRESSED_CELLS} | (set() if for_csv else {SUPPRESSED_FLAG})
+    hidden = {SUPPRESSED_CELLS, *hidden} | (set() if for_csv else {SUPPRESSED_FLAG})
     cols = [c for c in df.columns if c not in hidden]
     kinds = {c: suppression_kinds(df, c) for c in cols}
     rows: list[list[str]] = [[] for _ in range(df.height)]
@@ -164,9 +165,10 @@ def to_markdown(
     threshold: int = DEFAULT_THRESHOLD,
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
+    hidden: Sequence[str] = (),
 ) -> str:
     labels = dict(column_labels or {})
-    cols, rows, aligns = format_table(df, threshold, float_formats)
+    cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
     head = [_md_escape(labels.get(c, c)) for c in cols]
     sep = ["---:" if a == "r" else ":---" for a in aligns]
     out = [f"**{_md_escape(caption)}**", ""]
@@ -190,9 +192,10 @@ def to_latex(
     threshold: int = DEFAULT_THRESHOLD,
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
+    hidden: Sequence[str] = (),
 ) -> str:
     labels = dict(column_labels or {})
-    cols, rows, aligns = format_table(df, threshold, float_formats)
+    cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
     notes = []
     if provenance.synthetic:
         notes.append(r"\textbf{" + latex_escape(SYNTHETIC_MARK) + ".}")
@@ -228,10 +231,11 @@ def to_html(
     threshold: int = DEFAULT_THRESHOLD,
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
+    hidden: Sequence[str] = (),
 ) -> str:
     """An HTML <table> of the formatted cells, for the report index."""
     labels = dict(column_labels or {})
-    cols, rows, aligns = format_table(df, threshold, float_formats)
+    cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
     style = {"r": ' style="text-align:right"', "l": ""}
     head = "".join(
         f"<th{style[a]}>{html.escape(labels.get(c, c))}</th>"
@@ -283,20 +287,24 @@ def export_table(
             secondary_by=secondary_by,
             total_col=total_col,
         )
+    # The total flag drives suppression and stays in the CSV; printed tables show the row only.
+    hidden = [total_col] if total_col else []
     paths: dict[str, Path] = {}
     if "csv" in formats:
         paths["csv"] = write_csv(df, out / f"{stem}.csv", provenance, caption, threshold)
     if "md" in formats:
         p = out / f"{stem}.md"
         p.write_text(
-            to_markdown(df, provenance, caption, threshold, column_labels, float_formats),
+            to_markdown(df, provenance, caption, threshold, column_labels, float_formats, hidden),
             encoding="utf-8",
         )
         paths["md"] = p
     if "tex" in formats:
         p = out / f"{stem}.tex"
         p.write_text(
-            to_latex(df, provenance, caption, stem, threshold, column_labels, float_formats),
+            to_latex(
+                df, provenance, caption, stem, threshold, column_labels, float_formats, hidden
+            ),
             encoding="utf-8",
         )
         paths["tex"] = p

@@ -60,10 +60,12 @@ def test_markdown_has_caption_mark_note_and_no_small_count(tmp_path, synthetic_p
     assert lines[0] == "**PD closures by lead charge: 100% of $ closures**"
     assert f"**{SYNTHETIC_MARK}**" in md
     rows = [line for line in lines if line.startswith("| ")]
-    assert rows[0] == "| lead_charge | pd_closures | pct_of_pd_closures | is_total |"
-    assert rows[2] == "| Aggravated felony | <10 |  | no |"
-    assert rows[3] == "| Other_criminal & drugs | (s) |  | no |"
-    assert rows[4] == "| EWI #1 | 3,000 | 70.5 | no |"
+    # The total flag drives suppression but is not printed.
+    assert rows[0] == "| lead_charge | pd_closures | pct_of_pd_closures |"
+    assert rows[2] == "| Aggravated felony | <10 |  |"
+    assert rows[3] == "| Other_criminal & drugs | (s) |  |"
+    assert rows[4] == "| EWI #1 | 3,000 | 70.5 |"
+    assert rows[5] == "| Total | 4,254 | 100.0 |"
     assert "release synthetic-2026-04" in md and "Counts from 1 to 9 are suppressed" in md
 
 
@@ -71,9 +73,10 @@ def test_latex_is_booktabs_escaped_and_suppressed(tmp_path, synthetic_provenance
     tex = _export(tmp_path, synthetic_provenance)["tex"].read_text(encoding="utf-8")
     body = tex[tex.index(r"\begin{tabular}") : tex.index(r"\end{tabular}")]
     assert body.index(r"\toprule") < body.index(r"\midrule") < body.index(r"\bottomrule")
-    assert r"Other\_criminal \& drugs & (s) &  & no \\" in body
-    assert r"EWI \#1 & 3,000 & 70.5 & no \\" in body
-    assert r"Aggravated felony & \textless{}10 &  & no \\" in body
+    assert r"\begin{tabular}{lrr}" in tex
+    assert r"Other\_criminal \& drugs & (s) &  \\" in body
+    assert r"EWI \#1 & 3,000 & 70.5 \\" in body
+    assert r"Aggravated felony & \textless{}10 &  \\" in body
     assert r"\caption{PD closures by lead charge: 100\% of \$ closures}" in tex
     assert r"\textbf{SYNTHETIC DATA --- NOT A FINDING.}" in tex
     assert "release synthetic-2026-04" in tex
