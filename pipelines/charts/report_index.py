@@ -45,7 +45,7 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2.2em; }
              letter-spacing: .05em; display: inline-block; }
 .prov { font-size: .85em; color: #444; }
 .files a { margin-right: .8em; font-size: .9em; }
-figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figure { margin: 1em 0; } figure img { width: 100%; max-width: 46em; border: 1px solid #eee; }
 table { border-collapse: collapse; font-size: .9em; margin: .5em 0; }
 th, td { padding: .2em .6em; } thead th { border-top: 2px solid #222; border-bottom: 1px solid #222; }
 tbody tr:last-child td { border-bottom: 2px solid #222; }
