@@ -29,8 +29,9 @@ VEGA_LITE_SCHEMA = (
 
 def chart_spec(chart: alt.TopLevelMixin, provenance: Provenance | None = None) -> dict:
     """The Vega-Lite dict under the print theme, with provenance in ``usermeta``."""
-    theme.enable()
-    with alt.data_transformers.enable("default", max_rows=None):
+    # Enabled for this conversion only: the process's active theme is left as it was.
+    theme.enable()  # registers once
+    with alt.theme.enable(theme.THEME_NAME), alt.data_transformers.enable("default", max_rows=None):
         spec = chart.to_dict(validate=True)
     if provenance is not None:
         spec["usermeta"] = {"provenance": provenance.as_dict()}

@@ -139,9 +139,11 @@ def _register() -> None:
 
 
 def enable() -> None:
-    """Register (once) and enable the print theme for all charts built after this call."""
+    """Register (once) the print theme; pipelines.charts.export applies it per conversion.
+
+    Call ``alt.theme.enable(THEME_NAME)`` to make it the default elsewhere (e.g. a notebook).
+    """
     _register()
-    alt.theme.enable(THEME_NAME)
 
 
 _register()

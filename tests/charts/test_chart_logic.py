@@ -128,7 +128,9 @@ def test_removals_threat_levels_are_normalised_and_checked():
 
 def test_theme_is_registered_and_serif():
     theme.enable()
-    assert alt.theme.active == theme.THEME_NAME
+    assert theme.THEME_NAME in alt.theme.names()
+    with alt.theme.enable(theme.THEME_NAME):
+        assert alt.theme.active == theme.THEME_NAME
     cfg = theme.theme_config()["config"]
     assert "Serif" in cfg["font"] and cfg["view"]["stroke"] is None
     assert cfg["axis"]["grid"] is False

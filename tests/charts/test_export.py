@@ -167,6 +167,20 @@ def test_csv_behind_chart_is_the_frame_drawn(exported, family):
     assert drawn.height == raw.height
 
 
+@pytest.mark.parametrize("family", sorted(FAMILY_INPUTS))
+def test_figures_fit_their_nominal_width(exported, tmp_path, family):
+    """Nothing (labels, watermark, footnote) pushes a figure past its column or page width."""
+    provenance, rendered = exported
+    column_svg = rendered[family].paths["svg"].read_text(encoding="utf-8")
+    page = render_chart(
+        family, FAMILY_INPUTS[family](), tmp_path, provenance, "page", formats=("svg",)
+    )
+    page_svg = page.paths["svg"].read_text(encoding="utf-8")
+    for svg, nominal in ((column_svg, theme.WIDTHS["column"]), (page_svg, theme.WIDTHS["page"])):
+        width = float(re.search(r'<svg[^>]*\swidth="([\d.]+)"', svg).group(1))
+        assert 0.8 * nominal <= width <= 1.08 * nominal, (family, nominal, width)
+
+
 def test_chart_inline_data_matches_csv_rows(exported):
     _, rendered = exported
     spec = json.loads(rendered["courts"].paths["json"].read_text(encoding="utf-8"))
