@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.assets.classification import charge_code_map
 from pipelines.assets.eoir_ingest import eoir_lookups, raw_table_assets
 from pipelines.assets.ice import ice_removals, removals_published_comparison
+from pipelines.assets.models import pd_logit
 from pipelines.assets.reference import reference_tables
 from pipelines.assets.sql_models import sql_assets
 from pipelines.resources import default_resources
@@ -20,6 +21,7 @@ def all_assets() -> list:
         charge_code_map,
         ice_removals,
         removals_published_comparison,
+        pd_logit,
         *sql_assets(),
     ]
 

@@ -95,7 +95,7 @@ def run_release(
 
     @dg.logger
     def progress_logger(_init_context):
-        lg = logging.Logger("pdpipeline.progress", level=logging.INFO)
+        lg = logging.Logger("pdpipeline.progress", level=logging.DEBUG)
         lg.addHandler(_ProgressHandler(bar, outcome))
         return lg
 

@@ -45,7 +45,9 @@ def test_whole_graph_builds_marts_on_a_tiny_release(settings, tmp_path):
     path = small_release(tmp_path)
     outcome = run_release(path, settings, show_progress=False)
     assert outcome.success, outcome
-    assert not outcome.failed_checks and not outcome.warned_checks
+    assert not outcome.failed_checks
+    # Four proceedings in two courts are too few to model: that is a warning, not a failure.
+    assert outcome.warned_checks == ["models/fit_diagnostics:models_converged"]
     con = connect(settings, read_only=True)
     procs = con.execute(
         "SELECT idnproceeding, is_pd_closure, pd_kind, lead_charge_code, lead_charge_category, "
