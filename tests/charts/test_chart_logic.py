@@ -149,3 +149,14 @@ def test_provenance_footnote_and_synthetic_flag():
     assert all(len(line) * 6.5 * 0.55 <= 150 + 1 for line in lines)
     assert p.as_dict()["synthetic"] is True and p.as_dict()["generated"] == "2026-01-02"
     assert code_version().startswith("pd-pipeline ")
+
+
+def test_palette_reads_in_grayscale():
+    def luma(hex_colour: str) -> float:
+        r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+        return 0.299 * r + 0.587 * g + 0.114 * b
+
+    first3 = sorted(luma(c) for c in theme.PALETTE[:3])
+    assert min(b - a for a, b in zip(first3, first3[1:], strict=False)) > 60
+    ordinal = [luma(c) for c in (*theme.ORDINAL_BLUES, theme.NEUTRAL_FILL)]
+    assert ordinal[:4] == sorted(ordinal[:4])  # threat levels: darker = more serious
