@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.lock import DEFAULT_LOCK_TIMEOUT_S, connect_waiting
 from pipelines.settings import Settings
-from pipelines.warehouse import connect
 
 _DEFAULTS = Settings.from_env()
 
@@ -54,6 +54,8 @@ class Warehouse(dg.ConfigurableResource):
     memory_limit: str = _DEFAULTS.duckdb_memory_limit
     threads: int = _DEFAULTS.duckdb_threads
     temp_dir: str = str(_DEFAULTS.temp_dir)
+    # Seconds to wait while another process writes the warehouse (pipelines/lock.py).
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
     def settings(self, settings: PipelineSettings) -> Settings:
         base = Settings(
@@ -67,7 +69,9 @@ class Warehouse(dg.ConfigurableResource):
     def connect(
         self, settings: PipelineSettings, read_only: bool = False
     ) -> duckdb.DuckDBPyConnection:
-        return connect(self.settings(settings), read_only=read_only)
+        return connect_waiting(
+            self.settings(settings), read_only=read_only, timeout_s=self.lock_timeout_s
+        )
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:

@@ -14,6 +14,7 @@ import dagster as dg
 from tqdm import tqdm
 
 from pipelines.eoir.release import open_release
+from pipelines.lock import WarehouseLocked, warehouse_lock
 from pipelines.settings import Settings
 
 
@@ -128,12 +129,18 @@ def run_release(
     if show_progress:
         bar = tqdm(total=n_steps, unit="asset", file=sys.stderr, dynamic_ncols=True)
     try:
-        result = job_def.execute_in_process(
-            partition_key=release_id,
-            instance=instance,
-            run_config={"loggers": {"progress": {}}},
-            raise_on_error=False,
-        )
+        # One run at a time per warehouse: a second `pdpipeline run` waits for this one (or fails
+        # after PD_LOCK_TIMEOUT naming it) rather than interleaving its writes (pipelines/lock.py).
+        with warehouse_lock(settings.warehouse, f"pdpipeline run of release {release_id}"):
+            result = job_def.execute_in_process(
+                partition_key=release_id,
+                instance=instance,
+                run_config={"loggers": {"progress": {}}},
+                raise_on_error=False,
+            )
+    except WarehouseLocked as exc:
+        outcome.error = str(exc)
+        return outcome
     finally:
         if bar is not None:
             bar.close()
