@@ -18,14 +18,14 @@ nationality_group, nta_age_band, court, period with columns n and pd_closures):
     fit.predicted_probabilities("lead_charge_category")
 
 Module map: design (dummies, rank), covariance (grouped CRV1), grouped_logit, margins, era_gap,
-eras (policy dates), lpm, robustness (random intercepts, leave-one-court-out), cells
+eras (model eras from pipelines.policy), lpm, robustness (random intercepts, leave-one-court-out), cells
 (collapse/expand), simulate, bench.
 """
 
 from pipelines.stats.cells import CELL_KEYS, collapse_to_cells, expand_cells
 from pipelines.stats.design import DEFAULT_REFERENCE_LEVELS, DesignSpec, make_spec
 from pipelines.stats.era_gap import EraGapResult, fit_era_gap
-from pipelines.stats.eras import ERA_KEYS, ERA_LABELS, POLICY_ERAS, era_case_sql, era_expr, era_of
+from pipelines.stats.eras import ERA_KEYS, ERA_LABELS, MODEL_ERAS, era_case_sql, era_expr, era_of
 from pipelines.stats.grouped_logit import GroupedLogitResult, fit_grouped_logit
 from pipelines.stats.lpm import GroupedLPMResult, fit_grouped_lpm
 from pipelines.stats.margins import average_marginal_effects, predicted_probabilities
@@ -41,7 +41,7 @@ __all__ = [
     "DEFAULT_REFERENCE_LEVELS",
     "ERA_KEYS",
     "ERA_LABELS",
-    "POLICY_ERAS",
+    "MODEL_ERAS",
     "DesignSpec",
     "EraGapResult",
     "GroupedLPMResult",

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from pipelines.policy import PRE_POLICY_ERA
 from pipelines.stats.design import _level_name, as_polars
 from pipelines.stats.eras import ERA_KEYS, ERA_LABELS, era_expr
 from pipelines.stats.grouped_logit import GroupedLogitResult, fit_grouped_logit
@@ -69,13 +70,18 @@ def fit_era_gap(
 
     The era comes from the cells' `era` column (values from `eras.ERA_KEYS`, e.g. built in SQL with
     `eras.era_case_sql`) or, if `date_column` is given, is derived from that Date column. Cells
-    with no era (dates before 2011-06-17) are left out and counted in the diagnostics.
+    with no era (null or "Pre-Morton": dates before 2011-06-17) are left out and counted in the
+    diagnostics.
     """
     frame = as_polars(cells)
     if date_column is not None:
         frame = frame.with_columns(era_expr(date_column).alias(era))
     if era not in frame.columns:
         raise ValueError(f"no era column {era!r} in the cells; pass date_column= to derive it")
+    # Before the first memo there is no model era (pipelines.policy calls it "Pre-Morton").
+    frame = frame.with_columns(
+        pl.when(pl.col(era) == PRE_POLICY_ERA).then(None).otherwise(pl.col(era)).alias(era)
+    )
     unknown = set(frame.get_column(era).drop_nulls().unique().to_list()) - set(ERA_KEYS)
     if unknown:
         raise ValueError(f"era column {era!r} has values {sorted(unknown)} not in {ERA_KEYS}")

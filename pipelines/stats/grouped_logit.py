@@ -170,8 +170,8 @@ def fit_grouped_logit(
     est = status == "ok"
     if not est[0]:
         raise ValueError("the intercept is not identified after removing perfectly predicted cells")
-    Xa, na, ya = X[active], n[active], y[active]
-    Xe = Xa[:, est]
+    Xa, na, ya = (X, n, y) if active.all() else (X[active], n[active], y[active])
+    Xe = Xa if est.all() else Xa[:, est]
     sample = frame.filter(pl.Series(active))
 
     # Newton from the intercept-only fit (or the caller's warm start). For the canonical logit link
@@ -302,8 +302,9 @@ def _resolve_identification(
         if not active.any():
             raise ValueError("every cell is perfectly predicted: the logit is not identified")
         free = status != "separated"
-        status[free] = independent_columns(X[active][:, free], n[active])
-        Xa, na, ya = X[active], n[active], y[active]
+        # (no copies while nothing is set aside: X can be 10^5 cells x 10^2 columns)
+        Xa, na, ya = (X, n, y) if active.all() else (X[active], n[active], y[active])
+        status[free] = independent_columns(Xa if free.all() else Xa[:, free], na)
         cols = np.flatnonzero(status == "ok")
         cols = cols[cols != 0]  # the intercept is not a dummy
         sn, sy = Xa[:, cols].T @ na, Xa[:, cols].T @ ya

@@ -73,7 +73,7 @@ def fit_grouped_lpm(
     """Fit the LPM from cells. `outcome_y2` names the per-cell sum of squared outcomes; omit it
     for a 0/1 outcome (then it equals `outcome_y`). Arguments otherwise as `fit_grouped_logit`."""
     frame = as_polars(cells)
-    n, s = read_counts(frame, outcome_n, outcome_y)
+    n, s = read_counts(frame, outcome_n, outcome_y, binary=outcome_y2 is None)
     q = s if outcome_y2 is None else frame.get_column(outcome_y2).cast(pl.Float64).to_numpy()
     positive = n > 0
     frame, n, s, q = frame.filter(pl.Series(positive)), n[positive], s[positive], q[positive]

@@ -12,9 +12,10 @@ from pipelines.stats.design import as_polars
 
 
 def read_counts(
-    frame: pl.DataFrame, outcome_n: str, outcome_y: str
+    frame: pl.DataFrame, outcome_n: str, outcome_y: str, binary: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cell sizes n and success counts y as float arrays, checked: 0 <= y <= n, whole numbers."""
+    """Cell sizes n and outcome sums y as float arrays, checked: n a whole number >= 0 and, for a
+    0/1 outcome (`binary`), y a whole number with 0 <= y <= n."""
     for col in (outcome_n, outcome_y):
         if col not in frame.columns:
             raise ValueError(f"count column {col!r} not in the cells (columns: {frame.columns})")
@@ -22,12 +23,15 @@ def read_counts(
             raise ValueError(f"count column {col!r} has null values")
     n = frame.get_column(outcome_n).cast(pl.Float64).to_numpy().copy()
     y = frame.get_column(outcome_y).cast(pl.Float64).to_numpy().copy()
-    bad = (y < 0) | (y > n) | (n != np.round(n)) | (y != np.round(y))
+    bad = (n < 0) | (n != np.round(n))
+    if binary:
+        bad |= (y < 0) | (y > n) | (y != np.round(y))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"{int(bad.sum())} cell(s) with impossible counts, first at row {i}: "
-            f"{outcome_n}={n[i]}, {outcome_y}={y[i]} (need whole numbers with 0 <= y <= n)"
+            f"{outcome_n}={n[i]}, {outcome_y}={y[i]} (need whole numbers n >= 0"
+            + (" and 0 <= y <= n)" if binary else ")")
         )
     return n, y
 
