@@ -46,6 +46,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.classify.categories import CATEGORY_NAMES
+from pipelines.policy import POLICY_DATES
 from pipelines.sample import eoir_format as fmt
 from pipelines.sample import eoir_reference as ref
 from pipelines.settings import DEFAULT_PENDING_ON, DEFAULT_WINDOW_END, DEFAULT_WINDOW_START
@@ -60,10 +61,6 @@ _EPOCH = date(1970, 1, 1)
 
 def _day(d: date) -> int:
     return (d - _EPOCH).days
-
-
-def _date(day: int) -> date:
-    return _EPOCH + timedelta(days=int(day))
 
 
 NULL_DAY = np.int64(-(2**31) + 1)  # a date field left empty
@@ -176,13 +173,16 @@ REOPEN_SHARE = {"admin_closed": 0.25, "pd_closed": 0.12}
 MAX_PROCEEDINGS = 3
 
 # --- the PD model (the truth issue 4 must recover) -------------------------------------------
-# Eras of PD closure (COMP_DATE): the nationwide case review began 2011-11-17; the Johnson memo
-# of 2014-11-20 replaced Morton's; PD closures are generated through 2015 only.
+# Eras of PD closure (COMP_DATE), named and dated as pipelines.policy's eras: PD closures begin
+# with the nationwide case review (2011-11-17) in the Morton era; the Johnson memo opens the
+# next. They are generated through 2015 only.
+_CASE_REVIEW = next(p.on for p in POLICY_DATES if p.short_label == "Case review")
+_JOHNSON = next(p.on for p in POLICY_DATES if p.opens_era == "Johnson")
 PD_ERAS = (
-    ("morton", date(2011, 11, 17), date(2014, 11, 19)),
-    ("johnson", date(2014, 11, 20), date(2015, 12, 31)),
+    ("Morton", _CASE_REVIEW, _JOHNSON - timedelta(days=1)),
+    ("Johnson", _JOHNSON, date(2015, 12, 31)),
 )
-INTERCEPT_BY_ERA = {"morton": -2.5, "johnson": -2.0}
+INTERCEPT_BY_ERA = {"Morton": -2.5, "Johnson": -2.0}
 CATEGORY_EFFECT = {
     "national_security_terrorism": -3.5,
     "aggravated_felony": -3.0,
@@ -197,7 +197,7 @@ COURT_EFFECT_SD = 0.4
 # A PD closure is a termination (DEC_CODE I) or an administrative closure (OTHER_COMP Y, or M
 # "In Court PD", a later code, used more in the Johnson era).
 PD_TERMINATED_SHARE = 0.25
-PD_IN_COURT_SHARE = {"morton": 0.05, "johnson": 0.15}
+PD_IN_COURT_SHARE = {"Morton": 0.05, "Johnson": 0.15}
 
 # --- calendar ------------------------------------------------------------------------------
 OSC_FIRST, OSC_LAST = date(2008, 1, 1), date(2016, 12, 31)
@@ -515,7 +515,7 @@ def _gen_proceedings(world: _World, rng, case, cust0, court0, has_ch) -> dict[st
         lead = case["lead"][act]
         johnson = comp >= johnson_start
         eta = (
-            np.where(johnson, INTERCEPT_BY_ERA["johnson"], INTERCEPT_BY_ERA["morton"])
+            np.where(johnson, INTERCEPT_BY_ERA["Johnson"], INTERCEPT_BY_ERA["Morton"])
             + cat_eff[lead]
             + DETAINED_EFFECT * det
             + REPRESENTED_EFFECT * case["represented"][act]
@@ -529,7 +529,7 @@ def _gen_proceedings(world: _World, rng, case, cust0, court0, has_ch) -> dict[st
         terminated = pd & ct_pd_term[ct] & (rng.random(m) < PD_TERMINATED_SHARE)
         admin_pd = pd & ~terminated
         in_court = rng.random(m) < np.where(
-            johnson, PD_IN_COURT_SHARE["johnson"], PD_IN_COURT_SHARE["morton"]
+            johnson, PD_IN_COURT_SHARE["Johnson"], PD_IN_COURT_SHARE["Morton"]
         )
         dec[terminated] = ord("I")
         oth[admin_pd] = np.where(in_court[admin_pd], ord("M"), ord("Y"))

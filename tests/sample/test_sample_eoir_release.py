@@ -322,9 +322,9 @@ def test_pd_logit_effects_are_recovered(tmp_path):
         for r in reps
         if r[rh.index("STRATTYTYPE")] == "ALIEN" and r[rh.index("E_28_DATE")]
     }
-    start = date.fromisoformat(model["eras"]["morton"]["start"])
-    end = date.fromisoformat(model["eras"]["johnson"]["end"])
-    johnson = date.fromisoformat(model["eras"]["johnson"]["start"])
+    start = date.fromisoformat(model["eras"]["Morton"]["start"])
+    end = date.fromisoformat(model["eras"]["Johnson"]["end"])
+    johnson = date.fromisoformat(model["eras"]["Johnson"]["start"])
     rows = [
         p
         for p in proceedings(rel.path)
@@ -345,7 +345,7 @@ def test_pd_logit_effects_are_recovered(tmp_path):
     y = np.array([p["pd_kind"] is not None for p in rows], dtype=float)
     fit = sm.GLM(y, X, family=sm.families.Binomial()).fit()
     truth = {
-        1: model["intercept_by_era"]["johnson"] - model["intercept_by_era"]["morton"],
+        1: model["intercept_by_era"]["Johnson"] - model["intercept_by_era"]["Morton"],
         2: model["detained"],
         3: model["represented"],
         4: model["lead_category"]["other_criminal"],
