@@ -2,24 +2,27 @@
 
 -- NULL spellings of EOIR text (research/eoir_format.md §2, [MB] is_nul_like): empty, whitespace,
 -- `N/A`, the FOIA exemption marker `b6`, `A.2.a`, all-`?` and all-`0` strings. Values are trimmed.
+-- Trimming takes TABs too: a repaired tab shift keeps a typed TAB inside free text (`BROOKLYN<TAB>`).
+CREATE OR REPLACE TEMP MACRO eoir_trim(x) AS trim(x, ' ' || chr(9) || chr(13) || chr(10));
+
 CREATE OR REPLACE TEMP MACRO eoir_null(x) AS
     CASE WHEN x IS NULL THEN NULL
-         WHEN regexp_full_match(trim(x), '(|N/A|b6|A\.2\.a|\?+|0+)') THEN NULL
-         ELSE trim(x) END;
+         WHEN regexp_full_match(eoir_trim(x), '(|N/A|b6|A\.2\.a|\?+|0+)') THEN NULL
+         ELSE eoir_trim(x) END;
 
 -- The same, but `N/A` is a real code ("Not Applicable") in CASEPRIORITY_CODE and the juvenile
 -- lookups ([MB] lookups show it turned into a NaN key; [DK] raw row carries `N/A`).
 CREATE OR REPLACE TEMP MACRO eoir_null_keep_na(x) AS
     CASE WHEN x IS NULL THEN NULL
-         WHEN trim(x) = 'N/A' THEN 'N/A'
+         WHEN eoir_trim(x) = 'N/A' THEN 'N/A'
          ELSE eoir_null(x) END;
 
 -- Dates are `YYYY-MM-DD HH:MM:SS.mmm` with a zero time in case tables; take the date part.
 -- SQL Server's default 1900-01-01 and other 1900-era values are placeholders, not dates
 -- ([DK] README: bogus 1900-era dates): anything before 1901 becomes NULL.
 CREATE OR REPLACE TEMP MACRO eoir_date(x) AS
-    CASE WHEN try_strptime(left(trim(x), 10), '%Y-%m-%d')::DATE >= DATE '1901-01-01'
-         THEN try_strptime(left(trim(x), 10), '%Y-%m-%d')::DATE END;
+    CASE WHEN try_strptime(left(eoir_trim(x), 10), '%Y-%m-%d')::DATE >= DATE '1901-01-01'
+         THEN try_strptime(left(eoir_trim(x), 10), '%Y-%m-%d')::DATE END;
 
 -- True when a raw date value was present but is not a usable date (counted by checks).
 CREATE OR REPLACE TEMP MACRO eoir_date_rejected(x) AS
@@ -28,10 +31,10 @@ CREATE OR REPLACE TEMP MACRO eoir_date_rejected(x) AS
 -- Booleans: `1`/`0` in current files, `Y`/`N` in B_TblProceeding.CRIM_IND ([MB] dtypes),
 -- `True`/`False` in 2014-era lookup exports ([JG]).
 CREATE OR REPLACE TEMP MACRO eoir_bool(x) AS
-    CASE upper(trim(x)) WHEN '1' THEN true WHEN 'Y' THEN true WHEN 'TRUE' THEN true
+    CASE upper(eoir_trim(x)) WHEN '1' THEN true WHEN 'Y' THEN true WHEN 'TRUE' THEN true
                         WHEN '0' THEN false WHEN 'N' THEN false WHEN 'FALSE' THEN false END;
 
-CREATE OR REPLACE TEMP MACRO eoir_int(x) AS try_cast(trim(x) AS BIGINT);
+CREATE OR REPLACE TEMP MACRO eoir_int(x) AS try_cast(eoir_trim(x) AS BIGINT);
 
 -- Codes are compared upper-case and trimmed.
 CREATE OR REPLACE TEMP MACRO eoir_code(x) AS upper(eoir_null(x));

@@ -24,7 +24,7 @@ import duckdb
 from pipelines.eoir.columns import TableSpec, generic_spec, map_header
 from pipelines.eoir.decode import decode_bytes, decode_stream
 from pipelines.eoir.release import Member, Release, ReleaseError
-from pipelines.eoir.repair import repair_row
+from pipelines.eoir.repair import fits_sql, repair_row
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,12 @@ def ingest_table(
         tmp.unlink(missing_ok=True)
 
 
+def _columns_for(spec: TableSpec, columns: list[str], table: str) -> tuple:
+    """The spec of each column in file order (unknown columns are free text)."""
+    by_name = {c.name: c for c in spec.columns}
+    return tuple(by_name.get(name) or generic_spec(table, [name]).columns[0] for name in columns)
+
+
 def _read_header(tmp: Path, where: str) -> list[str]:
     with open(tmp, "rb") as f:
         first = f.readline(1 << 20)
@@ -159,6 +165,11 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         [str(tmp)],
     )
     pk_ok = f"regexp_full_match(trim(f[{pk_pos}]), '\\d+')" if pk_pos else "true"
+    col_specs = _columns_for(spec, columns, table)
+    # Trimming trailing empty fields or padding a short row is only right when every field then
+    # sits in a column of its shape: an empty field inserted mid-row (B_TblProceeding, [DD]) also
+    # makes a row one field too long, with an empty last field. Rows that fail go to `repair`.
+    fits_all = " AND ".join(fits_sql(f"f[{i + 1}]", c) for i, c in enumerate(col_specs)) or "true"
     con.execute("DROP TABLE IF EXISTS __classified")
     con.execute(
         f"""
@@ -167,8 +178,10 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
             WHEN line IS NULL OR trim(line) = '' THEN 'reject:blank line'
             WHEN NOT ({pk_ok}) THEN 'reject:invalid primary key'
             WHEN k = {n} THEN 'ok'
-            WHEN k > {n} AND len(list_filter(f[{n + 1}:], lambda x: x <> '')) = 0 THEN 'repair:trailing_empty_trimmed'
-            WHEN k < {n} THEN 'repair:short_row_padded'
+            WHEN k > {n} AND len(list_filter(f[{n + 1}:], lambda x: x <> '')) = 0 AND ({fits_all})
+                THEN 'repair:trailing_empty_trimmed'
+            WHEN k < {n} AND ({fits_all}) THEN 'repair:short_row_padded'
+            WHEN k < {n} THEN 'reject:short row with fields out of place'
             ELSE 'anomalous' END AS status
         FROM (SELECT rowid + 1 AS source_line, line, string_split(line, chr(9)) AS f,
                      len(string_split(line, chr(9))) AS k

@@ -51,6 +51,21 @@ def fits(value: str, col: ColumnSpec) -> bool:
     return rx is None or bool(rx.match(v))
 
 
+_NULL_LIKE_SQL = r"(?i)^(\s*|N/A|b6|A\.2\.a|\?+|0+)$"
+
+
+def fits_sql(field: str, col: ColumnSpec) -> str:
+    """The `fits` test as a DuckDB expression on `field` (NULL, i.e. absent, fits)."""
+    if col.kind == "text":
+        return "true"
+    pattern = col.pattern if col.kind == "pattern" else _KIND_PATTERNS[col.kind]
+    v = f"trim({field})"
+    return (
+        f"({field} IS NULL OR regexp_matches({v}, '{_NULL_LIKE_SQL}') "
+        f"OR regexp_matches({v}, '{pattern.replace(chr(39), chr(39) * 2)}'))"
+    )
+
+
 @dataclass(frozen=True)
 class Repair:
     ok: bool
@@ -81,7 +96,15 @@ def repair_row(fields: list[str], columns: tuple[ColumnSpec, ...]) -> Repair:
             parts = fields[fi : fi + size]
             if size > 1 and col.kind != "text" and sum(1 for p in parts if p.strip()) > 1:
                 continue
-            value = "\t".join(parts)
+            # A stray TAB absorbed into a code, date or number column is not part of the value;
+            # in a free-text column the TAB was typed by someone and is kept (staging trims it).
+            value = (
+                "\t".join(parts)
+                if col.kind == "text"
+                else "".join(parts).strip()
+                if size > 1
+                else parts[0]
+            )
             if not fits(value, col):
                 continue
             values.append(value)

@@ -7,7 +7,7 @@ import pytest
 from pipelines.eoir.columns import core_specs
 from pipelines.eoir.ingest import ingest_table
 from pipelines.eoir.release import ReleaseError, open_release
-from tests.eoir.conftest import case_fields, header_of, tsv, write_release
+from tests.eoir.conftest import case_fields, header_of, row_for, tsv, write_release
 
 
 def _ingest(con, settings, path, table="A_TblCase"):
@@ -193,3 +193,46 @@ def test_bytes_undefined_in_cp1252_fall_back_to_latin1(con, settings, tmp_path):
     _, audit = _ingest(con, settings, path)
     assert audit.latin1_fallback_bytes == 1
     assert con.execute("SELECT ALIEN_CITY FROM raw.A_TblCase").fetchone()[0] == "CIT\x81Y\u201c"
+
+
+def test_empty_field_inserted_mid_row_is_not_mistaken_for_a_trailing_one(con, settings, tmp_path):
+    """B_TblProceeding 2026: extra tabs before COMP_DATE [DD]. With DATE_RELEASED empty the row
+    ends in an empty field, like a harmless trailing tab; trimming it would shift COMP_DATE,
+    ABSENTIA, ... one column left. The shape check sends it to the tab-shift repair instead."""
+    base = dict(
+        IDNPROCEEDING="10",
+        IDNCASE="1",
+        OSC_DATE="2011-01-05 00:00:00.000",
+        INPUT_DATE="2011-01-06 00:00:00.000",
+        BASE_CITY_CODE="NYC",
+        CASE_TYPE="RMV",
+        CUSTODY="N",
+        OTHER_COMP="Y",
+        COMP_DATE="2012-06-15 00:00:00.000",
+        ABSENTIA="N",
+        TRANSFER_STATUS="C",
+        NAT="MX",
+        CRIM_IND="N",
+    )
+    shifted = row_for("B_TblProceeding", **base)
+    at = core_specs()["B_TblProceeding"].names.index("COMP_DATE")
+    shifted.insert(at, "")  # an empty field before COMP_DATE: 39 fields, the last one empty
+    assert len(shifted) == 39 and shifted[-1] == ""
+    ok = row_for("B_TblProceeding", **{**base, "IDNPROCEEDING": "11"})
+    path = write_release(
+        tmp_path,
+        {"B_TblProceeding": tsv(header_of("B_TblProceeding"), [ok, shifted])},
+        counts={"B_TblProceeding": 2},
+    )
+    _, audit = _ingest(con, settings, path, "B_TblProceeding")
+    assert (audit.loaded_as_is, audit.repaired, audit.rejected) == (1, 1, 0)
+    got = con.execute(
+        "SELECT COMP_DATE, ABSENTIA, TRANSFER_STATUS, CASE_TYPE FROM raw.B_TblProceeding "
+        "WHERE IDNPROCEEDING = '10'"
+    ).fetchall()
+    assert got == [("2012-06-15 00:00:00.000", "N", "C", "RMV")]
+    assert (
+        con.execute("SELECT repair FROM raw.repairs")
+        .fetchall()[0][0]
+        .startswith("tab_shift_merged:")
+    )
