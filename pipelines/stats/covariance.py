@@ -39,7 +39,8 @@ def crv1_covariance(
 ) -> tuple[np.ndarray, dict]:
     """CRV1 covariance `a * B (sum_g u_g u_g') B` from per-cell score sums.
 
-    `bread_inv` is the inverse bread (K x K), `cell_scores` the per-cell score sums (cells x K),
+    `bread_inv` is the inverse bread (K x K), `cell_scores` the per-cell score sums (cells x K,
+    dense or sparse),
     `clusters` the cluster label of each cell, `n_obs` the number of rows N = sum of cell sizes.
     Returns the covariance and a dict with n_clusters and the small-sample factor used.
     """
@@ -50,7 +51,8 @@ def crv1_covariance(
     if n_obs <= k:
         raise ValueError(f"clustered covariance needs more rows ({n_obs}) than parameters ({k})")
     summing = sparse.csr_matrix((np.ones(m), (codes, np.arange(m))), shape=(g, m))
-    u = np.asarray(summing @ cell_scores)
+    u = summing @ cell_scores
+    u = u.toarray() if sparse.issparse(u) else np.asarray(u)
     meat = u.T @ u
     factor = g / (g - 1.0) * (n_obs - 1.0) / (n_obs - k)
     cov = factor * bread_inv @ meat @ bread_inv

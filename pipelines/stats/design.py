@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 from scipy.linalg import solve_triangular
 
 # Model reference levels chosen for the analysis (issue 4: the immigration-only lead charge is
@@ -189,39 +190,57 @@ def make_spec(
     return spec
 
 
-def design_matrix(cells: pl.DataFrame, spec: DesignSpec) -> np.ndarray:
-    """The 0/1 design matrix (float64) of the cells under `spec`, columns as `spec.terms()`."""
+def design_matrix_sparse(cells: pl.DataFrame, spec: DesignSpec) -> sparse.csr_matrix:
+    """The 0/1 design matrix of the cells under `spec` as a sparse CSR matrix (columns as
+    `spec.terms()`). Each row has one entry per factor plus the intercept, so with court and
+    period dummies it is mostly zeros: products with it cost per entry, not per column."""
     m = cells.height
     names, _ = spec.terms()
-    X = np.zeros((m, len(names)))
-    X[:, 0] = 1.0
     rows = np.arange(m)
     codes = {f.column: f.codes(cells) for f in spec.regressors + spec.fixed_effects}
+    r_parts, c_parts = [rows], [np.zeros(m, dtype=np.int64)]
 
-    def put(offset: int, code: np.ndarray) -> None:
-        hit = code > 0
-        X[rows[hit], offset + code[hit] - 1] = 1.0
+    def put(hit: np.ndarray, col: np.ndarray) -> None:
+        r_parts.append(rows[hit])
+        c_parts.append(col.astype(np.int64))
 
     offset = 1
     for f in spec.regressors:
-        put(offset, codes[f.column])
+        code = codes[f.column]
+        put(code > 0, offset + code[code > 0] - 1)
         offset += len(f.levels) - 1
     for a, b in spec.interactions:
         ca, cb = codes[a], codes[b]
         kb = len(spec.factor(b).levels) - 1
         both = (ca > 0) & (cb > 0)
-        X[rows[both], offset + (ca[both] - 1) * kb + (cb[both] - 1)] = 1.0
+        put(both, offset + (ca[both] - 1) * kb + (cb[both] - 1))
         offset += (len(spec.factor(a).levels) - 1) * kb
     for f in spec.fixed_effects:
-        put(offset, codes[f.column])
+        code = codes[f.column]
+        put(code > 0, offset + code[code > 0] - 1)
         offset += len(f.levels) - 1
-    return X
+    r, c = np.concatenate(r_parts), np.concatenate(c_parts)
+    return sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(m, len(names)))
 
 
-def independent_columns(X: np.ndarray, weights: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+def design_matrix(cells: pl.DataFrame, spec: DesignSpec) -> np.ndarray:
+    """The 0/1 design matrix (dense float64) of the cells under `spec`, columns as `spec.terms()`."""
+    return design_matrix_sparse(cells, spec).toarray()
+
+
+def gram(X: np.ndarray | sparse.spmatrix, weights: np.ndarray) -> np.ndarray:
+    """X' diag(w) X as a dense array, for a dense or sparse X."""
+    if sparse.issparse(X):
+        return np.asarray((X.T @ X.multiply(weights[:, None]).tocsr()).todense())
+    return X.T @ (X * weights[:, None])
+
+
+def independent_columns(
+    X: np.ndarray | sparse.spmatrix, weights: np.ndarray, tol: float = 1e-9
+) -> np.ndarray:
     """Status per column: 'ok', 'empty' (all zero where weight > 0) or 'collinear' (a linear
     combination of earlier kept columns), from the weighted Gram matrix X' diag(w) X."""
-    G = X.T @ (X * weights[:, None])
+    G = gram(X, weights)
     d = np.diag(G).copy()
     k = len(d)
     status = np.array(["ok"] * k, dtype=object)

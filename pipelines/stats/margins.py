@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 from scipy.special import expit
 
-from pipelines.stats.design import _level_name, design_matrix
+from pipelines.stats.design import _level_name, design_matrix_sparse
 from pipelines.stats.tables import wald_columns
 
 if TYPE_CHECKING:
@@ -56,10 +56,8 @@ def _identification_map(result: GroupedLogitResult) -> tuple[np.ndarray, np.ndar
         dropped = np.flatnonzero(np.isin(status, ["collinear", "empty"]))
         A = np.zeros((int(result.estimated.sum()), len(dropped)))
         if len(dropped):
-            w = np.sqrt(result.n)[:, None]
-            A = np.linalg.lstsq(
-                result.X[:, result.estimated] * w, result.X[:, dropped] * w, rcond=None
-            )[0]
+            X = result.X.toarray() * np.sqrt(result.n)[:, None]
+            A = np.linalg.lstsq(X[:, result.estimated], X[:, dropped], rcond=None)[0]
         result._cache["ident"] = (dropped, A)
     return result._cache["ident"]
 
@@ -72,7 +70,7 @@ def predicted_mean(
     n = result.n if mask is None else result.n[mask]
     dtype = cells.schema[variable]
     cf = cells.with_columns(pl.lit(level).cast(dtype).alias(variable))
-    X = design_matrix(cf, result.spec)
+    X = design_matrix_sparse(cf, result.spec).toarray()
     est = result.estimated
     k = int(est.sum())
     nan = Margin(np.nan, np.full(k, np.nan), "not_identified", float(n.sum()))

@@ -57,6 +57,24 @@ def test_grouped_equals_rowlevel_coefficients_and_clustered_se(grouped, rowlevel
     assert np.max(np.abs(ours_se / theirs_se - 1)) < 1e-8
 
 
+def test_sparse_newton_engine_gives_the_same_fit(cells, grouped, rowlevel):
+    fast = fit_grouped_logit(
+        cells,
+        categorical=REGRESSORS,
+        reference=reference_levels(DESIGN),
+        fixed_effects=FE,
+        engine="sparse_newton",
+    )
+    assert fast.diagnostics["engine"] == "sparse_newton" and fast.diagnostics["converged"]
+    np.testing.assert_allclose(fast.params, grouped.params, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast.cov, grouped.cov, rtol=1e-7, atol=1e-14)
+    theirs, ours = aligned(rowlevel, fast.coefficients, "std_error")
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-4)
+    assert fast.diagnostics["log_likelihood"] == pytest.approx(rowlevel.llf, rel=1e-10)
+    with pytest.raises(ValueError, match="engine"):
+        fit_grouped_logit(cells, categorical=["custody"], engine="lbfgs")
+
+
 def test_fit_statistics_match_rowlevel(grouped, rowlevel, rows):
     d = grouped.diagnostics
     assert d["converged"] and d["iterations"] > 0

@@ -21,12 +21,13 @@ def base_rows() -> pl.DataFrame:
     return simulate_rows(15_000, seed=3, design=DESIGN)
 
 
-def _fit(rows: pl.DataFrame):
+def _fit(rows: pl.DataFrame, engine: str = "statsmodels"):
     return fit_grouped_logit(
         collapse_to_cells(rows, [*REGRESSORS, *FE]),
         categorical=REGRESSORS,
         reference=REFS,
         fixed_effects=FE,
+        engine=engine,
     )
 
 
@@ -36,13 +37,14 @@ def _force(rows: pl.DataFrame, condition: pl.Expr, value: bool) -> pl.DataFrame:
     )
 
 
-def test_court_and_category_without_pd_closures(base_rows):
+@pytest.mark.parametrize("engine", ["statsmodels", "sparse_newton"])
+def test_court_and_category_without_pd_closures(base_rows, engine):
     rows = _force(
         base_rows,
         (pl.col("court") == "C005") | (pl.col("lead_charge_category") == "national_security"),
         False,
     )
-    fit = _fit(rows)
+    fit = _fit(rows, engine)
     d = fit.diagnostics
     assert d["converged"]
     reported = {e["term"]: e for e in d["separation"] if e["kind"] == "single_term"}
