@@ -2,6 +2,7 @@
 
 pdpipeline run --release data/raw/sample            # every asset, in process, with progress
 pdpipeline sample --cases 20000 --seed 20260401 --out data/raw/sample
+pdpipeline extract --release synthetic-2026-04 --formats parquet,dta,csv --out extracts/
 """
 
 from __future__ import annotations
@@ -82,6 +83,86 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pipelines.extracts.codebook import ExtractError
+    from pipelines.extracts.write import extract_release
+
+    settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    try:
+        result = extract_release(
+            settings,
+            args.release,
+            formats,
+            Path(args.out) if args.out else None,
+            show_progress=not args.quiet,
+        )
+    except (ExtractError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for table, why in result.skipped.items():
+        print(f"skipped {table}: {why}", file=sys.stderr)
+    print(
+        f"release {result.release_id}: {len(result.files)} extracts and codebook in {result.out_dir}"
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Charts and tables from an existing warehouse, without re-running ingest."""
+    from tqdm import tqdm
+
+    from pipelines.charts.export import CHART_FORMATS
+    from pipelines.reports import releases_in, report_inputs, write_release_report
+    from pipelines.warehouse import connect
+
+    settings = Settings.from_env(
+        warehouse=Path(args.warehouse) if args.warehouse else None,
+        reports_dir=Path(args.out).parent if args.out else None,
+    )
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    unknown = set(formats) - set(CHART_FORMATS)
+    if unknown:
+        print(
+            f"error: unknown format(s) {sorted(unknown)}; choose from {', '.join(CHART_FORMATS)}",
+            file=sys.stderr,
+        )
+        return 2
+    if not settings.warehouse.exists():
+        print(
+            f"error: no warehouse at {settings.warehouse}: run `pdpipeline run` first",
+            file=sys.stderr,
+        )
+        return 2
+    con = connect(settings, read_only=True)
+    try:
+        releases = releases_in(con)
+        release_id = args.release or (releases[-1] if releases else None)
+        if release_id not in releases:
+            print(
+                f"error: release {release_id!r} is not in {settings.warehouse} (it has: {', '.join(releases) or 'none'})",
+                file=sys.stderr,
+            )
+            return 2
+        charts, tables = report_inputs(con, release_id)
+        out = Path(args.out) if args.out else settings.reports_dir / release_id
+        with tqdm(
+            total=len(charts) + len(tables), unit="item", file=sys.stderr, disable=args.quiet
+        ) as bar:
+
+            def step(stem: str) -> None:
+                bar.set_description(stem)
+                bar.update(1)
+
+            index = write_release_report(
+                con, settings, release_id, out, formats=formats, progress=step
+            )
+    finally:
+        con.close()
+    print(f"release {release_id}: charts and tables in {out} (index: {index})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pdpipeline", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +183,26 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--seed", type=int, default=20260401)
     sample.add_argument("--out", default=str(SAMPLE_DIR))
     sample.set_defaults(func=cmd_sample)
+
+    extract = sub.add_parser(
+        "extract", help="write analysis extracts and codebook from an existing warehouse"
+    )
+    extract.add_argument("--release", help="release id in the warehouse (default: the only one)")
+    extract.add_argument("--formats", default="parquet,dta,csv", help="comma-separated")
+    extract.add_argument("--out", help="folder (default <reports>/<release>/extracts)")
+    extract.add_argument("--warehouse", help="DuckDB file (default data/derived/warehouse.duckdb)")
+    extract.add_argument("--quiet", action="store_true", help="no progress bar")
+    extract.set_defaults(func=cmd_extract)
+
+    export = sub.add_parser("export", help="export charts and tables from an existing warehouse")
+    export.add_argument("--release", help="release id in the warehouse (default: the newest)")
+    export.add_argument(
+        "--formats", default="svg,pdf,png,json,csv", help="chart formats, comma-separated"
+    )
+    export.add_argument("--out", help="folder (default <reports>/<release>)")
+    export.add_argument("--warehouse", help="DuckDB file (default data/derived/warehouse.duckdb)")
+    export.add_argument("--quiet", action="store_true", help="no progress bar")
+    export.set_defaults(func=cmd_export)
 
     args = parser.parse_args(argv)
     return args.func(args)

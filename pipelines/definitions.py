@@ -6,15 +6,19 @@ import dagster as dg
 
 from pipelines.assets.classification import charge_code_map
 from pipelines.assets.eoir_ingest import eoir_lookups, raw_table_assets
+from pipelines.assets.extracts import analysis_extracts
 from pipelines.assets.ice import ice_removals, removals_published_comparison
-from pipelines.assets.models import pd_logit
+from pipelines.assets.models import era_gap, pd_logit, robustness
+from pipelines.assets.ops import eoir_release_zip, ops_jobs, ops_schedules, release_ops_assets
 from pipelines.assets.reference import reference_tables
+from pipelines.assets.reports import release_report
 from pipelines.assets.sql_models import sql_assets
 from pipelines.resources import default_resources
+from pipelines.sensors import new_release_sensor
 
 
 def all_assets() -> list:
-    return [
+    core = [
         *raw_table_assets,
         eoir_lookups,
         reference_tables,
@@ -22,8 +26,14 @@ def all_assets() -> list:
         ice_removals,
         removals_published_comparison,
         pd_logit,
+        era_gap,
+        robustness,
+        release_report,
+        analysis_extracts,
         *sql_assets(),
     ]
+    # The release diff and the latest-release views come last: they depend on all of the above.
+    return [*core, *release_ops_assets(core)]
 
 
 def all_asset_checks() -> list:
@@ -32,7 +42,11 @@ def all_asset_checks() -> list:
 
 
 defs = dg.Definitions(
-    assets=all_assets(),
+    # The download asset is not a release asset: it runs only in its own job (pipelines/assets/ops.py).
+    assets=[*all_assets(), eoir_release_zip],
     asset_checks=all_asset_checks(),
+    jobs=ops_jobs,
+    schedules=ops_schedules,
+    sensors=[new_release_sensor],
     resources=default_resources(),
 )
