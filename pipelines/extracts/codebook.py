@@ -123,8 +123,7 @@ def check_mart(table: ExtractTable, columns: Mapping[str, str]) -> tuple[list[st
 def lookup_labels(
     con: duckdb.DuckDBPyConnection, key: str, release_id: str
 ) -> dict[str | int, str]:
-    query = LOOKUP_LABELS[key]
-    table = query.split(" FROM ", 1)[1].split()[0]
+    table, query = LOOKUP_LABELS[key]
     if not table_exists(con, table):
         return {}
     rows = con.execute(query, [release_id]).fetchall()

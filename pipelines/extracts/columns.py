@@ -16,7 +16,7 @@ then any value seen in the data and labelled nowhere, labelled by itself.
 Privacy (DESIGN §8; issue 9). The extracts are row-level records of real people. The EOIR marts
 hold no names, birth dates or addresses, and the extracts add none: no free-text city (A_TblCase
 ALIEN_CITY is never carried past staging), no birth date finer than the year. From the ICE
-removals only the fields the analysis uses are kept (`IceTable.excluded_reason`): person and case
+removals only the fields the analysis uses are kept (`REMOVALS.excluded_reason`): person and case
 identifiers, the exact birth date, the county of arrest, the MSC conviction and entry dates and
 the unmapped free-text columns are dropped.
 """
@@ -107,26 +107,32 @@ class ExtractTable:
         raise KeyError(f"{self.name}: no column {name!r}")
 
 
-# Value labels from the release's own lookup tables: (value, label), one `?` for the release id.
-LOOKUP_LABELS: dict[str, str] = {
+# Value labels from the release's own lookup tables: key -> (table read, query returning
+# (value, label) with one `?` for the release id).
+LOOKUP_LABELS: dict[str, tuple[str, str]] = {
     "court": (
-        "SELECT base_city_code, base_city_name FROM staging.lookup_base_city WHERE release_id = ?"
+        "staging.lookup_base_city",
+        "SELECT base_city_code, base_city_name FROM staging.lookup_base_city WHERE release_id = ?",
     ),
     "nationality": (
-        "SELECT nat_code, nat_name FROM staging.lookup_nationality WHERE release_id = ?"
+        "staging.lookup_nationality",
+        "SELECT nat_code, nat_name FROM staging.lookup_nationality WHERE release_id = ?",
     ),
     "case_type": (
-        "SELECT case_type, description FROM staging.lookup_case_type WHERE release_id = ?"
+        "staging.lookup_case_type",
+        "SELECT case_type, description FROM staging.lookup_case_type WHERE release_id = ?",
     ),
     # One code means different things by case type and field (DESIGN §3), so a code's label
     # lists its distinct meanings; outcome_description holds the exact one for each row.
     "outcome_code": (
+        "staging.lookup_court_decision",
         "SELECT code, string_agg(DISTINCT description, ' / ' ORDER BY description) "
-        "FROM staging.lookup_court_decision WHERE release_id = ? GROUP BY code"
+        "FROM staging.lookup_court_decision WHERE release_id = ? GROUP BY code",
     ),
     "ncic_family": (
+        "marts.removals",
         "SELECT DISTINCT ncic_family_code, ncic_family FROM marts.removals "
-        "WHERE release_id = ? AND ncic_family_code IS NOT NULL"
+        "WHERE release_id = ? AND ncic_family_code IS NOT NULL",
     ),
 }
 

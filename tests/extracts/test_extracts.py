@@ -132,7 +132,7 @@ def _expected_label(settings, column, value) -> str:
         return fixed[value]
     if column.lookup:
         con = connect(settings, read_only=True)
-        rows = dict(con.execute(LOOKUP_LABELS[column.lookup], [RELEASE]).fetchall())
+        rows = dict(con.execute(LOOKUP_LABELS[column.lookup][1], [RELEASE]).fetchall())
         con.close()
         if value in rows:
             return rows[value]
