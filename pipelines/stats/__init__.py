@@ -12,6 +12,7 @@ nationality_group, nta_age_band, court, period with columns n and pd_closures):
         reference={"lead_charge_category": "entry_without_inspection"},
         fixed_effects=["court", "period"],
         cluster="court",
+        # engine="sparse_newton" gives the same fit, faster on many cells (see grouped_logit)
     )
     fit.coefficients, fit.odds_ratios, fit.diagnostics
     fit.average_marginal_effects(["lead_charge_category"])

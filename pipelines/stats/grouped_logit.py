@@ -12,15 +12,22 @@ The row-level Bernoulli log-likelihood depends on the data only through (x_c, n_
 
     l(b) = sum_i [Y_i x_i'b - log(1 + exp(x_i'b))] = sum_c [y_c x_c'b - n_c log(1 + exp(x_c'b))],
 
-so the grouped maximum-likelihood estimate equals the row-level one. It is computed with
-statsmodels GLM(Binomial) on endog y_c/n_c with var_weights n_c (whose IRLS weights and score are
-exactly n_c p_c(1-p_c) and x_c(y_c - n_c p_c)), by Newton's method. The log-likelihood reported is l(b) above, the
-row-level Bernoulli value (no binomial coefficients), so it matches a row-level fit.
+so the grouped maximum-likelihood estimate equals the row-level one. Score and Hessian are
+U(b) = sum_c x_c (y_c - n_c p_c) and -H, H = sum_c n_c p_c (1-p_c) x_c x_c'. Two engines maximize
+l(b) by Newton's method (for the canonical logit link Newton and IRLS take the same steps):
+
+- "statsmodels" (default): statsmodels GLM(Binomial) on endog y_c/n_c with var_weights n_c, whose
+  weights and score are exactly the above;
+- "sparse_newton": the same iterations on the sparse 0/1 design (one entry per factor per cell),
+  with step halving; faster when court and period dummies make the design wide. Tests hold both
+  engines to the row-level statsmodels fit.
+
+The log-likelihood reported is l(b) above, the row-level Bernoulli value (no binomial
+coefficients), so it matches a row-level fit.
 
 Covariance (cluster-robust by court)
 ------------------------------------
-Score U(b) = sum_c x_c (y_c - n_c p_c); bread H = sum_c n_c p_c (1-p_c) x_c x_c'. Court is part of
-the cell key, so the score of court g is the sum of its cells' scores,
+The bread is H above. Court is part of the cell key, so the score of court g is the sum of its cells' scores,
 u_g = sum_{c in g} x_c (y_c - n_c p_c), and
 
     V = G/(G-1) * (N-1)/(N-K) * H^{-1} (sum_g u_g u_g') H^{-1},   N = sum_c n_c (rows, not cells),
@@ -153,6 +160,11 @@ def fit_grouped_logit(
     n, y = read_counts(frame, outcome_n, outcome_y)
     if cluster is not None and cluster not in frame.columns:
         raise ValueError(f"cluster column {cluster!r} not in the cells (columns: {frame.columns})")
+    if cluster is not None and frame.get_column(cluster).null_count():
+        raise ValueError(
+            f"cluster column {cluster!r} has {frame.get_column(cluster).null_count()} null value(s); "
+            "give every cell a cluster (e.g. an explicit 'unknown' court) upstream"
+        )
     spec = make_spec(frame, categorical, reference, fixed_effects, interactions, levels)
     positive = n > 0
     n_zero_cells = int((~positive).sum())

@@ -52,4 +52,8 @@ def test_bench_reports_identical_fits():
     for engine in ("statsmodels", "sparse_newton"):
         assert out[f"max_abs_coef_diff_{engine}"] < 1e-6
         assert out[f"max_abs_se_diff_{engine}"] < 1e-4
-    assert {"grouped_statsmodels_total_seconds", "rowlevel_fit_seconds", "speedup_sparse_newton"} <= set(out)
+    assert {
+        "grouped_statsmodels_total_seconds",
+        "rowlevel_fit_seconds",
+        "speedup_sparse_newton",
+    } <= set(out)

@@ -185,6 +185,16 @@ def test_bad_inputs_are_explained(cells):
         )
     with pytest.raises(ValueError, match="reference level 'nope'"):
         fit_grouped_logit(cells, categorical=["custody"], reference={"custody": "nope"})
+    with pytest.raises(ValueError, match="cluster column 'court' has 1 null"):
+        fit_grouped_logit(
+            cells.with_columns(
+                pl.when(pl.int_range(pl.len()) == 0)
+                .then(None)
+                .otherwise(pl.col("court"))
+                .alias("court")
+            ),
+            categorical=["custody"],
+        )
     with pytest.raises(ValueError, match="cluster column"):
         fit_grouped_logit(cells, categorical=["custody"], cluster="base_city_code")
 
