@@ -59,7 +59,7 @@ class DownloadResult:
     release_id: str | None
     total_bytes: int
     transferred_bytes: int  # bytes fetched by this call (less than total after a resume)
-    resumed_from: int  # size of the partial file this call started from (0 = fresh)
+    resumed_from: int  # byte at which this call resumed an earlier partial file (0 = fresh)
     attempts: int
     note: str = ""
 
@@ -170,7 +170,7 @@ def download_release(
         # A partial file from another URL cannot be resumed from this one.
         part.unlink()
         meta = {}
-    resumed_from = part.stat().st_size if part.exists() else 0
+    resumed_from = 0
     transferred = 0
     total: int | None = meta.get("total")
     attempts = 0
@@ -219,6 +219,8 @@ def download_release(
                     )
                 total = int(m.group(3)) if m.group(3) != "*" else None
                 mode = "ab"
+                if not transferred:
+                    resumed_from = have
                 log.info("resuming %s at byte %d", url, have)
             else:
                 # 200: a fresh transfer (first try, or the server ignored Range / the file changed)

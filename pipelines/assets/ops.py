@@ -219,7 +219,6 @@ def eoir_release_zip(
 release_job = dg.define_asset_job(
     "materialize_release",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(DOWNLOAD_KEY),
-    partitions_def=release_partitions,
     executor_def=dg.in_process_executor,
     description="Materialize every asset of one release (partition). Started by the release sensor.",
 )
