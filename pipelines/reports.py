@@ -163,7 +163,9 @@ def report_inputs(con, release_id: str) -> tuple[dict[str, pl.DataFrame], list[T
         "courts": courts_frame(con, release_id),
     }
     # A release too small to model has no model tables: its report has no model charts.
-    forest = forest_frame(con, release_id) if table_exists(con, "models.odds_ratios") else pl.DataFrame()
+    forest = (
+        forest_frame(con, release_id) if table_exists(con, "models.odds_ratios") else pl.DataFrame()
+    )
     if forest.height > 1:
         charts["forest"] = forest
     era = era_gap_frame(con, release_id)
