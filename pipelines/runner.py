@@ -24,6 +24,10 @@ class RunOutcome:
     release_id: str
     failed_steps: list[str] = field(default_factory=list)
     succeeded_steps: list[str] = field(default_factory=list)
+    # step key -> (start, end) wall-clock seconds, from the event records
+    step_times: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # asset key -> dagster/row_count reported by the materialization
+    row_counts: dict[str, int] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     error: str = ""
@@ -48,6 +52,15 @@ class _ProgressHandler(logging.Handler):
             self.bar.set_description(step[:40])
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and self.bar is not None:
             self.bar.update(1)
+        if kind == "STEP_START":
+            self.outcome.step_times[step] = (record.created, record.created)
+        if kind in ("STEP_SUCCESS", "STEP_FAILURE") and step in self.outcome.step_times:
+            self.outcome.step_times[step] = (self.outcome.step_times[step][0], record.created)
+        if kind == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            rows = mat.metadata.get("dagster/row_count")
+            if rows is not None:
+                self.outcome.row_counts[mat.asset_key.to_user_string()] = int(rows.value)
         if kind == "STEP_SUCCESS":
             self.outcome.succeeded_steps.append(step)
         if kind == "STEP_FAILURE":
