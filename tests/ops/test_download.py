@@ -11,10 +11,14 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from pipelines.assets.ops import DOWNLOAD_KEY, eoir_release_zip
+from pipelines.definitions import defs
 from pipelines.download import DownloadError, ProgressLog, download_release, staging_dir
 from pipelines.releases import discover_releases
+from pipelines.resources import PipelineSettings
 from tests.eoir.conftest import small_release
 from tests.ops.releases import next_release
 
@@ -220,3 +224,27 @@ def test_unreachable_server_fails_clearly(tmp_path):
         download_release(
             f"http://127.0.0.1:{port}/x.zip", Path(tmp_path / "raw"), max_attempts=2, retry_wait=0
         )
+
+
+def test_download_asset_runs_with_the_url_from_run_config(tmp_path, release_zip):
+    raw = tmp_path / "raw"
+    with serve(release_zip) as (fs, url):
+        result = dg.materialize(
+            [eoir_release_zip],
+            resources={"settings": PipelineSettings(raw_dir=str(raw))},
+            run_config={"ops": {"eoir_release_zip": {"config": {"url": url}}}},
+        )
+    assert result.success
+    (mat,) = result.asset_materializations_for_node("eoir_release_zip")
+    assert mat.metadata["release_id"].value == "synthetic-2026-04"
+    assert (raw / "eoir" / "2026-04-01" / "EOIR Case Data.zip").read_bytes() == release_zip
+
+
+def test_download_is_off_by_default_and_outside_release_runs():
+    schedule = defs.resolve_schedule_def("monthly_eoir_download")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert schedule.job_name == "download_eoir_release"
+    release_job = defs.resolve_job_def("materialize_release")
+    selected = release_job.asset_layer.selected_asset_keys
+    assert DOWNLOAD_KEY not in selected
+    assert dg.AssetKey(["raw", "A_TblCase"]) in selected

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# System packages the test suite needs beyond Python, from Debian's archive:
+#   chromium  headless browser for tests/ops/test_ui.py (the asset-graph page and its screenshot)
+# Idempotent: installs only what is missing. CI runs as root; elsewhere sudo is used if present.
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# fonts-dejavu-core: without recommends, chromium may have no font to draw page text with.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" fonts-dejavu-core
+command -v chromium >/dev/null 2>&1 || { echo "chromium still missing after install" >&2; exit 1; }
