@@ -91,7 +91,7 @@ def read_materialized(settings: Settings) -> dict[str, str] | None:
         return {}
     try:
         con = duckdb.connect(str(settings.warehouse), read_only=True)
-    except duckdb.IOException:
+    except duckdb.Error:  # locked by a writer (or unreadable): unknown
         return None
     try:
         return materialized_releases(con)

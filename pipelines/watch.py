@@ -168,4 +168,7 @@ def plan_tick(
     # Forget paths that disappeared, so a release put back later is looked at again.
     state.handled = {k: v for k, v in state.handled.items() if k in seen}
     state.seen = seen
+    # Oldest release first: runs are queued in this order, so each release's diff finds the
+    # release before it complete.
+    requests.sort(key=lambda r: r.release_id)
     return TickPlan(requests, broken, settling, already, state.to_cursor())

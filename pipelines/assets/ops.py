@@ -132,13 +132,16 @@ def make_latest_release(upstream: list) -> dg.AssetsDefinition:
         rc = run_context(context, settings, warehouse)
         path = rc.release_path
         release = open_release(path)
+        # The fingerprint the sensor saw when it requested the run (the files the run read), else
+        # the files' fingerprint now (a run started by hand or by `pdpipeline run`).
+        fp = context.run.tags.get("pd/fingerprint") or fingerprint(path)
         con = warehouse.connect(settings)
         try:
             record_complete(
                 con,
                 rc.release_id,
                 source_path=path,
-                fingerprint=fingerprint(path),
+                fingerprint=fp,
                 release_date=release.release_date,
                 synthetic=release.synthetic,
             )
@@ -213,6 +216,11 @@ def eoir_release_zip(
     )
 
 
+# Runs of this job carry this tag; dagster.yaml lets one such run proceed at a time, in the
+# order they were queued, so when several releases arrive together each one's diff runs after
+# the previous release is complete.
+RELEASE_RUN_TAG = {"pd/run_kind": "release"}
+
 # Every release-partitioned asset, for one release, in one process: the warehouse takes one
 # writer at a time anyway (pool `warehouse`), and a step per process would cost a Python start-up
 # per asset.
@@ -220,6 +228,7 @@ release_job = dg.define_asset_job(
     "materialize_release",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(DOWNLOAD_KEY),
     executor_def=dg.in_process_executor,
+    tags=RELEASE_RUN_TAG,
     description="Materialize every asset of one release (partition). Started by the release sensor.",
 )
 

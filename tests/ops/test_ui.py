@@ -128,10 +128,14 @@ def test_dagster_dev_end_to_end(dagster_dev: DagsterDev):
     # The instance runs with the repository's concurrency settings.
     inst = server.gql(
         "{ instance { poolConfig { poolGranularity defaultPoolLimit } "
-        "runQueueConfig { maxConcurrentRuns } } }"
+        "runQueueConfig { maxConcurrentRuns tagConcurrencyLimitsYaml } } }"
     )["instance"]
     assert inst["poolConfig"] == {"poolGranularity": "op", "defaultPoolLimit": 1}
     assert inst["runQueueConfig"]["maxConcurrentRuns"] == 2
+    limits = inst["runQueueConfig"]["tagConcurrencyLimitsYaml"]
+    assert "key: pd/run_kind" in limits and "value: release" in limits
+    # Release runs carry the tag that limit applies to.
+    assert tags["pd/run_kind"] == "release"
 
 
 def _chromium() -> str:

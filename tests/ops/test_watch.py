@@ -114,6 +114,17 @@ def test_second_release_dropped_later_runs_alone(tmp_path):
     assert [(r.release_id, r.path) for r in later[1].requests] == [("synthetic-2026-05", may)]
 
 
+def test_releases_dropped_together_are_requested_oldest_first(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "z_first_copied").mkdir(parents=True)
+    april = small_release(raw / "z_first_copied")
+    next_release(april, raw / "a_second", "EOIR Case Data 2026-0501", may_2026_edits())
+    plans = _ticks(raw, 2)
+    # Path order is the other way round; runs are queued in release order, so May's diff
+    # runs after April is complete (dagster.yaml: one release run at a time, FIFO).
+    assert [r.release_id for r in plans[1].requests] == ["synthetic-2026-04", "synthetic-2026-05"]
+
+
 def test_release_already_in_the_warehouse_is_not_run_again(tmp_path):
     raw = tmp_path / "raw"
     (raw / "a").mkdir(parents=True)
