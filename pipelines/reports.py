@@ -21,7 +21,7 @@ from pipelines.settings import Settings
 from pipelines.tables.layouts import TableSpec, closures_table
 from pipelines.warehouse import fetch_frame, table_exists
 
-EOIR_SOURCE = "EOIR case data (FOIA release {release_id})"
+EOIR_SOURCE = "EOIR case data (FOIA)"
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str, release_id: str) -> pl.DataFrame:
@@ -156,6 +156,28 @@ def rates_table(con, release_id: str) -> pl.DataFrame:
     )
 
 
+def forest_note(con, release_id: str, model: str = "completions_main") -> str:
+    """Which lead-charge categories the forest plot leaves out, and why."""
+    if not table_exists(con, "models.odds_ratios"):
+        return ""
+    missing = _q(
+        con,
+        f"""SELECT s.label, o.status FROM models.odds_ratios o
+            JOIN staging.severity_categories s ON s.release_id = o.release_id
+             AND s.category = regexp_extract(o.term, '\\[T\\.(.*)\\]', 1)
+            WHERE o.release_id = ? AND o.model = '{model}' AND o.term LIKE 'lead_charge_category%'
+              AND o.status <> 'estimated' ORDER BY s.severity_rank""",
+        release_id,
+    )
+    if missing.height == 0:
+        return ""
+    names = ", ".join(missing["label"].to_list())
+    return (
+        f"Not shown: {names} (no or only PD closures in the cohort, so the odds ratio is not "
+        "estimable; see models.fit_diagnostics)"
+    )
+
+
 def report_inputs(con, release_id: str) -> tuple[dict[str, pl.DataFrame], list[TableSpec]]:
     charts: dict[str, pl.DataFrame] = {
         "closures": closures_frame(con, release_id),
@@ -221,7 +243,7 @@ def report_inputs(con, release_id: str) -> tuple[dict[str, pl.DataFrame], list[T
 
 def provenance_for(settings: Settings, release_id: str) -> Provenance:
     return Provenance(
-        source=EOIR_SOURCE.format(release_id=release_id) + "; ICE ERO-LESA removals",
+        source=EOIR_SOURCE + "; ICE ERO-LESA removals (FOIA)",
         release_id=release_id,
         window_start=settings.window_start,
         window_end=settings.window_end,
@@ -247,6 +269,7 @@ def write_release_report(
         formats=formats,
         threshold=settings.suppress_below,
         progress=progress,
+        chart_notes={"forest": forest_note(con, release_id)},
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -116,8 +116,11 @@ def build_report(
     formats: Sequence[str] = CHART_FORMATS,
     threshold: int = DEFAULT_THRESHOLD,
     progress: Callable[[str], None] | None = None,
+    chart_notes: Mapping[str, str] | None = None,
 ) -> Path:
     """Export every chart (family name -> input frame) and table, then write index.html.
+
+    `chart_notes` adds a note to one chart's footnote (e.g. categories a model could not estimate).
 
     `progress` is called with each item's stem before it is exported (e.g. a tqdm update).
     Returns the index path.
@@ -127,7 +130,9 @@ def build_report(
     for family, frame in chart_frames.items():
         if progress:
             progress(family)
-        r = render_chart(family, frame, out, provenance, width, formats, threshold)
+        note = (chart_notes or {}).get(family)
+        prov = replace(provenance, note=f"{provenance.note} {note}".strip()) if note else provenance
+        r = render_chart(family, frame, out, prov, width, formats, threshold)
         items.append(ReportItem("chart", r.stem, r.title, r.definition, r.paths, provenance))
     for spec in tables:
         if progress:
