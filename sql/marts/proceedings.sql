@@ -69,7 +69,7 @@ SELECT
     b.idnproceeding,
     b.idncase,
     b.base_city_code AS court,
-    bc.base_city_name AS court_name,
+    bc.court_label AS court_name,
     b.hearing_loc_code,
     b.case_type,
     b.custody_any AS custody,
