@@ -112,6 +112,9 @@ def test_dagster_dev_end_to_end(dagster_dev: DagsterDev):
     assert "(1 added, 1 removed)" in meta["summary"]
     latest = server.materialization_metadata(["marts", "releases"], "synthetic-2026-05")
     assert latest["latest_release"] == "synthetic-2026-05"
+    # Each release has its own reports folder; the second did not overwrite the first.
+    for rid in ("synthetic-2026-04", "synthetic-2026-05"):
+        assert any((server.reports_dir / rid).iterdir()), f"no reports for {rid}"
     # The server is idle now: the warehouse can be read.
     con = duckdb.connect(str(server.warehouse), read_only=True)
     try:
