@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond Python, from Debian's archive:
-#   chromium  headless browser for tests/ops/test_ui.py (the asset-graph page and its screenshot)
+#   chromium           headless browser for tests/ops/test_ui.py (the asset-graph page and its screenshot)
+#   fonts-dejavu-core  the serif font charts are drawn in: vl-convert draws no text at all with a
+#                      font it cannot find (pipelines/charts/theme.py)
 # Idempotent: installs only what is missing. CI runs as root; elsewhere sudo is used if present.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
@@ -17,5 +20,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # fonts-dejavu-core: without recommends, chromium may have no font to draw page text with.
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" fonts-dejavu-core
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" fonts-dejavu-core >/dev/null
 command -v chromium >/dev/null 2>&1 || { echo "chromium still missing after install" >&2; exit 1; }
