@@ -183,9 +183,10 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
             WHEN k < {n} AND ({fits_all}) THEN 'repair:short_row_padded'
             WHEN k < {n} THEN 'reject:short row with fields out of place'
             ELSE 'anomalous' END AS status
-        FROM (SELECT rowid + 1 AS source_line, line, string_split(line, chr(9)) AS f,
+        FROM (SELECT source_line, line, string_split(line, chr(9)) AS f,
                      len(string_split(line, chr(9))) AS k
-              FROM __lines WHERE rowid > 0)
+              FROM (SELECT rowid + 1 AS source_line, rtrim(line, chr(13)) AS line
+                    FROM __lines WHERE rowid > 0))
         """
     )
     # Only rows that need judgement come to Python: they are few (about 100 in a 12.7M-row table).
@@ -236,7 +237,8 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
                 if c.upper() not in have:
                     con.execute(f"ALTER TABLE {target} ADD COLUMN {_q(c)} VARCHAR")
             con.execute(f"DELETE FROM {target} WHERE release_id = ?", [release_id])
-        con.execute(f"INSERT INTO {target} BY NAME {bulk} ORDER BY source_line", [release_id])
+        # __classified is in file order already (DuckDB keeps insertion order): no sort needed.
+        con.execute(f"INSERT INTO {target} BY NAME {bulk}", [release_id])
         if repaired_rows:
             names = ["release_id", "source_line", *columns]
             placeholders = ", ".join("?" for _ in names)
