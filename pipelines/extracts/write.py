@@ -190,6 +190,20 @@ def write_csv(con, table: ExtractTable, release_id: str, path: Path) -> Path:
     return _finish(tmp, path)
 
 
+# pyreadstat writes a .dta from one in-memory pandas frame (text as Python objects): a full
+# release's 16.5M proceedings would need tens of GB. Above this many rows the table is written as
+# numbered parts with the same variables and labels, which Stata puts together with `append`.
+DTA_PART_ROWS = 2_000_000
+
+
+def dta_part_paths(path: Path, rows: int, part_rows: int | None = None) -> list[Path]:
+    part_rows = part_rows or DTA_PART_ROWS
+    if rows <= part_rows:
+        return [path]
+    n = -(-rows // part_rows)
+    return [path.with_name(f"{path.stem}_part{i + 1:02d}of{n:02d}{path.suffix}") for i in range(n)]
+
+
 def write_stata(
     con,
     table: ExtractTable,
@@ -198,16 +212,28 @@ def write_stata(
     path: Path,
     names: dict[str, str],
     label: str,
+    part_rows: int | None = None,
 ) -> Path:
-    df = fetch_frame(con, _select(table, release_id, flatten_lists=False))
-    if df.height != profile.rows:
+    """Write the table as one .dta, or as parts of `part_rows` rows; returns the first file."""
+    part_rows = part_rows or DTA_PART_ROWS
+    parts = dta_part_paths(path, profile.rows, part_rows)
+    read = 0
+    for i, part in enumerate(parts):
+        query = _select(table, release_id, flatten_lists=False)
+        if len(parts) > 1:
+            query += f" LIMIT {part_rows} OFFSET {i * part_rows}"
+        df = fetch_frame(con, query)
+        read += df.height
+        tmp = _partial(part)
+        write_dta(stata_frame(df, profile, names), tmp, label)
+        _finish(tmp, part)
+        del df
+    if read != profile.rows:
         raise ExtractError(
-            f"{table.mart}: {df.height} rows read for Stata, {profile.rows} profiled: the "
+            f"{table.mart}: {read} rows read for Stata, {profile.rows} profiled: the "
             "warehouse changed during the extract; run it again"
         )
-    tmp = _partial(path)
-    write_dta(stata_frame(df, profile, names), tmp, label)
-    return _finish(tmp, path)
+    return parts[0]
 
 
 def _extract_file(out_dir: Path, table: str, fmt: str) -> Path:
@@ -308,8 +334,16 @@ def write_extracts(
     for t in EXTRACT_TABLES:  # stale files of an earlier run would contradict the codebook
         for fmt in FORMATS:
             p = _extract_file(out_dir, t.name, fmt)
-            if p.exists() and p not in result.files.get(t.name, {}).values():
-                p.unlink()
+            written = result.files.get(t.name, {}).get(fmt)
+            if not written:
+                keep: set[Path] = set()
+            elif fmt == "dta":
+                keep = set(dta_part_paths(p, result.profiles[t.name].rows))
+            else:
+                keep = {p}
+            for old in [p, *out_dir.glob(f"{t.name}_part*.{fmt}")]:
+                if old.exists() and old not in keep:
+                    old.unlink()
 
     _write_codebook(result, suppress_below)
     return result

@@ -383,3 +383,26 @@ def test_stata_labels_fit_and_names_are_valid_for_every_definition():
         for c in t.columns:
             assert len(c.label) <= 80 and c.label.isascii(), c.name
             assert c.definition and c.source
+
+
+def test_large_tables_go_to_stata_in_parts_that_append_to_the_whole(built, marts, monkeypatch):
+    """A full release's proceedings do not fit one in-memory .dta: parts of DTA_PART_ROWS rows."""
+    import pyreadstat
+
+    from pipelines.extracts import write as write_mod
+
+    settings, out = built
+    monkeypatch.setattr(write_mod, "DTA_PART_ROWS", 3)
+    con = connect(settings, read_only=True)
+    result = write_mod.write_extracts(
+        con, RELEASE, out.parent / "parts", formats=("dta", "parquet"), show_progress=False
+    )
+    con.close()
+    n = marts["charges_classified"].height
+    parts = sorted(result.out_dir.glob("charges_classified_part*.dta"))
+    assert n > 3 and len(parts) == -(-n // 3)
+    assert not (result.out_dir / "charges_classified.dta").exists()
+    frames = [pyreadstat.read_dta(str(p))[0] for p in parts]
+    assert sum(len(f) for f in frames) == n
+    assert all(list(f.columns) == list(frames[0].columns) for f in frames)
+    assert (result.out_dir / "charges_classified.parquet").exists()
