@@ -38,3 +38,12 @@ CREATE OR REPLACE TEMP MACRO eoir_int(x) AS try_cast(eoir_trim(x) AS BIGINT);
 
 -- Codes are compared upper-case and trimmed.
 CREATE OR REPLACE TEMP MACRO eoir_code(x) AS upper(eoir_null(x));
+
+-- Time from the NTA to a date, in the bands the models use ('unknown' when either is missing or
+-- the NTA postdates the day).
+CREATE OR REPLACE TEMP MACRO nta_age_band(nta, on_day) AS
+    CASE WHEN nta IS NULL OR on_day IS NULL OR nta > on_day THEN 'unknown'
+         WHEN date_diff('day', nta, on_day) < 365 THEN '0-1y'
+         WHEN date_diff('day', nta, on_day) < 730 THEN '1-2y'
+         WHEN date_diff('day', nta, on_day) < 1461 THEN '2-4y'
+         ELSE '4y+' END;

@@ -28,11 +28,7 @@ SELECT
     coalesce(p.custody, 'unknown') AS custody,
     p.represented,
     CASE WHEN p.nat IN (SELECT nat FROM top_nat) THEN p.nat ELSE 'other' END AS nationality_group,
-    CASE WHEN p.nta_date IS NULL OR p.nta_date > p.comp_date THEN 'unknown'
-         WHEN date_diff('day', p.nta_date, p.comp_date) < 365 THEN '0-1y'
-         WHEN date_diff('day', p.nta_date, p.comp_date) < 730 THEN '1-2y'
-         WHEN date_diff('day', p.nta_date, p.comp_date) < 1461 THEN '2-4y'
-         ELSE '4y+' END AS nta_age_band,
+    nta_age_band(p.nta_date, p.comp_date) AS nta_age_band,
     strftime(p.comp_date, '%Y') || 'Q' || quarter(p.comp_date) AS period,
     p.comp_date,
     p.crim_ind,
