@@ -25,7 +25,8 @@ class FoundRelease:
     problem: str = ""
 
 
-def _candidates(raw_dir: Path) -> list[Path]:
+def candidate_paths(raw_dir: Path) -> list[Path]:
+    """Every zip, and every folder holding an EOIR tree, under raw_dir (complete or not)."""
     if not raw_dir.exists():
         return []
     found: list[Path] = []
@@ -72,7 +73,7 @@ def check_complete(path: Path) -> FoundRelease:
 def discover_releases(raw_dir: Path) -> dict[str, FoundRelease]:
     """Every release under raw_dir keyed by release id (complete or not)."""
     out: dict[str, FoundRelease] = {}
-    for path in _candidates(raw_dir):
+    for path in candidate_paths(raw_dir):
         found = check_complete(path)
         if found.release_id in out and out[found.release_id].complete:
             log.warning(

@@ -22,12 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.releases import FoundRelease, check_complete
-
-# `_candidates` walks raw_dir the way discover_releases does (zips; folders holding Count.txt or
-# A_TblCase.csv; hidden folders such as the downloader's `.download/` skipped). The watcher needs
-# the paths before opening them, to look at their fingerprints first.
-from pipelines.releases import _candidates as candidate_paths
+# `candidate_paths` walks raw_dir the way discover_releases does (hidden folders such as the
+# downloader's `.download/` skipped); the watcher needs the paths before opening them, to look at
+# their fingerprints first.
+from pipelines.releases import FoundRelease, candidate_paths, check_complete
 
 
 def fingerprint(path: Path) -> str:
