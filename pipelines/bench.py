@@ -195,7 +195,8 @@ def bench_ingest(cases: int, workdir: Path) -> list[Measured]:
     return results
 
 
-def bench_full(scale: float, workdir: Path, ice_rows: int) -> str:
+def bench_full(scale: float, workdir: Path, ice_rows: int, show_progress: bool = True):
+    """Run everything at `scale`; returns (Markdown report, run outcome)."""
     from pipelines.runner import run_release
 
     cases = max(1000, int(REAL_CASES * scale))
@@ -218,7 +219,7 @@ def bench_full(scale: float, workdir: Path, ice_rows: int) -> str:
     floor = bare_read_csv(folder, settings)
     with PeakRSS() as rss:
         t = time.perf_counter()
-        outcome = run_release(zip_path, settings, show_progress=True)
+        outcome = run_release(zip_path, settings, show_progress=show_progress)
         total = time.perf_counter() - t
     if not outcome.success:
         print(f"run failed: {outcome}", file=sys.stderr)
@@ -273,7 +274,7 @@ def bench_full(scale: float, workdir: Path, ice_rows: int) -> str:
     lines += [m.line() for m in floor]
     report = "\n".join(lines) + "\n"
     print(report)
-    return report
+    return report, outcome
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ingest":
         bench_ingest(args.cases, workdir)
         return 0
-    report = bench_full(args.scale, workdir, args.ice_rows)
+    report, _ = bench_full(args.scale, workdir, args.ice_rows)
     if args.write:
         Path(args.write).write_text(report, encoding="utf-8")
         print(f"wrote {args.write}")
