@@ -31,6 +31,7 @@ from pipelines.classify.severity import (
     release_flag_disagreements,
     severity_of,
 )
+from pipelines.sample.eoir_format import LOOKUP_HEADERS
 
 from .lookup_codes import LOOKUP_CODES
 
@@ -319,20 +320,7 @@ def test_contradictory_flags_are_applied_and_reported():
 
 def _write_release_lookup(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
     """tbllookupCharges.csv in the release layout: tab-delimited, header, no quoting, cp1252."""
-    header = [
-        "idnCharges",
-        "strCode",
-        "strCodeString",
-        "strCodeDescription",
-        "applicable_case_type1",
-        "applicable_case_type2",
-        "applicable_case_type3",
-        "criminal_flag",
-        "aggravate_felon",
-        "DatCreatedOn",
-        "DatModifiedOn",
-        "blnActive",
-    ]
+    header = list(LOOKUP_HEADERS["tbllookupCharges"])
     lines = ["\t".join(header)]
     for i, (code, desc, crim, agg) in enumerate(rows, start=1):
         lines.append(

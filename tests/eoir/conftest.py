@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 from pipelines.eoir.columns import core_specs
+from pipelines.sample.eoir_format import LOOKUP_HEADERS as SAMPLE_LOOKUP_HEADERS
 
 
 def header_of(table: str) -> list[str]:
@@ -96,70 +97,8 @@ def row_for(table: str, **values: str) -> list[str]:
     return [values.get(n, "") for n in names]
 
 
-LOOKUP_HEADERS = {
-    "tbllookupCharges": [
-        "idnCharges",
-        "strCode",
-        "strCodeString",
-        "strCodeDescription",
-        "applicable_case_type1",
-        "applicable_case_type2",
-        "applicable_case_type3",
-        "criminal_flag",
-        "aggravate_felon",
-        "DatCreatedOn",
-        "DatModifiedOn",
-        "blnActive",
-    ],
-    "tblLookupCourtDecision": [
-        "idnCourtDecision",
-        "strCaseType",
-        "strDecCode",
-        "strDecDescription",
-        "strDecType",
-        "strFinalDisposition",
-        "blnActive",
-        "datCreatedOn",
-        "datModifiedOn",
-    ],
-    "tblLookupBaseCity": [
-        "idnBaseCity",
-        "BASE_CITY_CODE",
-        "BASE_CITY_NAME",
-        "BaseAutomated",
-        "BASE_ST_ADDRESS",
-        "BASE_CITY",
-        "BASE_STATE",
-    ],
-    "tblLookupNationality": [
-        "ID",
-        "NAT_CODE",
-        "NAT_NAME",
-        "NAT_COUNTRY_NAME",
-        "NAT_NACARA_COUNTRY",
-        "datCreatedOn",
-        "datModifiedOn",
-        "blnActive",
-    ],
-    "tblLookupCaseType": [
-        "idnCaseType",
-        "strCode",
-        "strDescription",
-        "blnActive",
-        "datCreatedOn",
-        "datModifiedOn",
-        "strAnsirCode",
-    ],
-    "tblLookupCustodyStatus": [
-        "idnCustodyStatus",
-        "strCode",
-        "strSelecBoxVal",
-        "strDescription",
-        "blnActive",
-        "datCreatedOn",
-        "datModifiedOn",
-    ],
-}
+# The 2026-04 lookup headers (research §4), one list shared with the sample generator.
+LOOKUP_HEADERS = {k: list(v) for k, v in SAMPLE_LOOKUP_HEADERS.items()}
 
 
 def small_lookups() -> dict[str, bytes]:
@@ -229,7 +168,14 @@ def small_lookups() -> dict[str, bytes]:
             ["2", "N", "N", "Never Detained", "1", d, ""],
         ],
     }
-    return {name: tsv(LOOKUP_HEADERS[name], r) for name, r in rows.items()}
+    # Rows fill the leading columns; the rest of each real header (98 columns for
+    # tblLookupBaseCity) is empty, as EOIR's lookups mostly are.
+    return {
+        name: tsv(
+            LOOKUP_HEADERS[name], [row + [""] * (len(LOOKUP_HEADERS[name]) - len(row)) for row in r]
+        )
+        for name, r in rows.items()
+    }
 
 
 def small_release(root: Path, as_zip: bool = True, synthetic: bool = True) -> Path:
