@@ -9,8 +9,8 @@ from pipelines.assets.eoir_ingest import eoir_lookups, raw_table_assets
 from pipelines.assets.extracts import analysis_extracts
 from pipelines.assets.ice import ice_removals, removals_published_comparison
 from pipelines.assets.models import era_gap, pd_logit, robustness
-from pipelines.assets.ops import eoir_release_zip, ops_jobs, ops_schedules, release_ops_assets
 from pipelines.assets.reference import reference_tables
+from pipelines.assets.releases import eoir_release_zip, ops_jobs, ops_schedules, release_ops_assets
 from pipelines.assets.reports import release_report
 from pipelines.assets.sql_models import sql_assets
 from pipelines.resources import default_resources
@@ -42,7 +42,7 @@ def all_asset_checks() -> list:
 
 
 defs = dg.Definitions(
-    # The download asset is not a release asset: it runs only in its own job (pipelines/assets/ops.py).
+    # The download asset is not a release asset: it runs only in its own job (pipelines/assets/releases.py).
     assets=[*all_assets(), eoir_release_zip],
     asset_checks=all_asset_checks(),
     jobs=ops_jobs,

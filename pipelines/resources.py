@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.lock import DEFAULT_LOCK_TIMEOUT_S, connect_waiting
 from pipelines.settings import Settings
+from pipelines.warehouse.lock import DEFAULT_LOCK_TIMEOUT_S, connect_waiting
 
 _DEFAULTS = Settings.from_env()
 
@@ -54,7 +54,7 @@ class Warehouse(dg.ConfigurableResource):
     memory_limit: str = _DEFAULTS.duckdb_memory_limit
     threads: int = _DEFAULTS.duckdb_threads
     temp_dir: str = str(_DEFAULTS.temp_dir)
-    # Seconds to wait while another process writes the warehouse (pipelines/lock.py).
+    # Seconds to wait while another process writes the warehouse (pipelines/warehouse/lock.py).
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
     def settings(self, settings: PipelineSettings) -> Settings:

@@ -1,6 +1,6 @@
 """The release sensor: a complete new release under data/raw/ becomes a partition and a run.
 
-The decisions (is it complete, is it new, is it broken) are in pipelines/watch.py; this file only
+The decisions (is it complete, is it new, is it broken) are in pipelines/releases/watch.py; this file only
 turns them into Dagster requests. On by default, so `dagster dev` picks up the embedded sample
 (and any release dropped later) with no action.
 """
@@ -13,10 +13,10 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets.common import release_partitions
-from pipelines.assets.ops import release_job
-from pipelines.latest import read_materialized
+from pipelines.assets.releases import release_job
+from pipelines.releases.latest import read_materialized
+from pipelines.releases.watch import plan_tick
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.watch import plan_tick
 
 # Seconds between ticks. A release must look the same on two ticks before it runs, so a drop is
 # picked up within about twice this. PD_SENSOR_INTERVAL overrides it (the UI tests use a few s).

@@ -1,4 +1,4 @@
--- Macros every model may use; run by pipelines.warehouse.connect() on each connection.
+-- Macros every model may use; run by pipelines.warehouse.db.connect() on each connection.
 
 -- NULL spellings of EOIR text (research/eoir_format.md §2, [MB] is_nul_like): empty, whitespace,
 -- `N/A`, the FOIA exemption marker `b6`, `A.2.a`, all-`?` and all-`0` strings. Values are trimmed.

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.settings import Settings
-from pipelines.warehouse import connect
+from pipelines.warehouse.db import connect
 
 
 @pytest.fixture

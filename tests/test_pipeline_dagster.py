@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.runner import run_release
-from pipelines.warehouse import connect
+from pipelines.cli.runner import run_release
+from pipelines.warehouse.db import connect
 from tests.eoir.conftest import small_release
 
 

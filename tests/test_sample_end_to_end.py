@@ -12,9 +12,9 @@ import math
 import polars as pl
 import pytest
 
-from pipelines.runner import run_release
+from pipelines.cli.runner import run_release
 from pipelines.settings import SAMPLE_DIR, Settings
-from pipelines.warehouse import connect, fetch_frame
+from pipelines.warehouse.db import connect, fetch_frame
 
 TRUTH = json.loads((SAMPLE_DIR / "truth.json").read_text(encoding="utf-8"))
 RELEASE = "synthetic-2026-04"

@@ -5,7 +5,7 @@ import polars as pl
 
 from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_partitions, run_context
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse import fetch_frame, write_frame
+from pipelines.warehouse.db import fetch_frame, write_frame
 
 CHARGE_MAP_KEY = dg.AssetKey(["staging", "charge_code_map"])
 # Issue 3: the share of charges (rows, not spellings) whose code is unknown warns above 1% and

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.releases import resolve_release
+from pipelines.releases.find import resolve_release
 from pipelines.resources import PipelineSettings, Warehouse
 from pipelines.settings import Settings
-from pipelines.warehouse import fetch_frame
+from pipelines.warehouse.db import fetch_frame
 
 # One partition per FOIA release, keyed by release id (e.g. `2026-04`, `synthetic-2026-04`).
 release_partitions = dg.DynamicPartitionsDefinition(name="release")

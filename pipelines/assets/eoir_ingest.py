@@ -9,11 +9,11 @@ from pipelines.assets.common import (
     release_partitions,
     run_context,
 )
+from pipelines.eoir.archive import open_release
 from pipelines.eoir.columns import CORE_TABLES, core_specs
 from pipelines.eoir.ingest import ensure_lookup_tables, ingest_table
-from pipelines.eoir.release import open_release
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse import fetch_frame
+from pipelines.warehouse.db import fetch_frame
 
 
 def _progress_logger(context: dg.AssetExecutionContext, label: str, total: int):

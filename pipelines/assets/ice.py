@@ -6,9 +6,9 @@ import dagster as dg
 import polars as pl
 
 from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_partitions, run_context
-from pipelines.releases import ice_files_for
+from pipelines.releases.find import ice_files_for
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse import fetch_frame, write_frame
+from pipelines.warehouse.db import fetch_frame, write_frame
 
 STAGING_KEY = dg.AssetKey(["staging", "ice_removals"])
 MART_KEY = dg.AssetKey(["marts", "removals"])

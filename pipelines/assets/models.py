@@ -12,7 +12,7 @@ import polars as pl
 
 from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_partitions, run_context
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse import fetch_frame, table_exists, write_frame
+from pipelines.warehouse.db import fetch_frame, table_exists, write_frame
 
 # Immigration-only reference: entry without inspection, the most common immigration-only charge.
 REFERENCE = {"lead_charge_category": "entry_without_inspection"}

@@ -1,16 +1,16 @@
 """Reference lists that live in Python modules, written into the warehouse so SQL can join them.
 
 One source of truth each: the severity categories (pipelines.classify.categories) and the policy
-dates and eras (pipelines.policy). They are written per release like every other table.
+dates and eras (pipelines.classify.policy). They are written per release like every other table.
 """
 
 import dagster as dg
 import polars as pl
 
 from pipelines.assets.common import WAREHOUSE_POOL, release_partitions, run_context
-from pipelines.policy import POLICY_DATES, POLICY_ERAS
+from pipelines.classify.policy import POLICY_DATES, POLICY_ERAS
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse import write_frame
+from pipelines.warehouse.db import write_frame
 
 # The article's table lists PD closures as: total; aggravated felony; other criminal; entry
 # without inspection; other immigration; miscellaneous; national security/terrorism (the mission

@@ -45,7 +45,7 @@ def _thumbnail_md(svg_path, title: str) -> str:
 def release_report(
     context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
 ):
-    from pipelines.reports import write_release_report
+    from pipelines.publish.release_report import write_release_report
 
     rc = run_context(context, settings, warehouse)
     out = rc.settings.reports_dir / rc.release_id

@@ -10,7 +10,7 @@ import dagster as dg
 from pipelines.assets.common import WAREHOUSE_POOL, release_partitions, run_context, table_preview
 from pipelines.eoir.columns import CORE_TABLES
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse import SqlModel, build_model, load_models, run_check, run_variables
+from pipelines.warehouse.db import SqlModel, build_model, load_models, run_check, run_variables
 
 _CHECK_SEVERITY = {
     "unique": dg.AssetCheckSeverity.ERROR,

@@ -9,7 +9,7 @@ Forest input (one row per category, in the order to draw, most serious first):
     ci_high       float  upper end of the 95% CI (null for the reference category)
     is_reference  bool   optional; the omitted category (drawn hollow, at 1 or 0, labelled)
 
-Era-gap input (one row per policy era, eras named as in pipelines.policy.POLICY_ERAS):
+Era-gap input (one row per policy era, eras named as in pipelines.classify.policy.POLICY_ERAS):
 
     era       str
     estimate  float  criminal minus immigration lead charge, as a probability difference
@@ -34,7 +34,7 @@ import polars as pl
 from pipelines.charts._common import require_columns, text_px, wrap_label_expr
 from pipelines.charts.provenance import Provenance, finish, with_watermark
 from pipelines.charts.theme import FONT_SIZE, INK, PALETTE, RULE_GREY, WIDTHS, Width
-from pipelines.policy import POLICY_ERAS
+from pipelines.classify.policy import POLICY_ERAS
 
 Measure = Literal["odds_ratio", "ame"]
 FOREST_COLUMNS = ("term", "estimate", "ci_low", "ci_high")
@@ -198,7 +198,7 @@ def _wrap(text: str, chars: int) -> list[str]:
 
 
 def era_labels() -> dict[str, list[str]]:
-    """Axis label lines per era: its name and its years (``2011–14``), from pipelines.policy."""
+    """Axis label lines per era: its name and its years (``2011–14``), from pipelines.classify.policy."""
     out = {}
     for i, (name, start) in enumerate(POLICY_ERAS):
         end = POLICY_ERAS[i + 1][1] if i + 1 < len(POLICY_ERAS) else None
@@ -268,7 +268,7 @@ def make_era_gap_chart(
     )
     panel = alt.layer(rule, ci, points).properties(width=plot_w, height=plot_h)
     notes = [
-        "Eras begin on the date of their memo (pipelines/policy.py). Below the dashed line, "
+        "Eras begin on the date of their memo (pipelines/classify/policy.py). Below the dashed line, "
         "criminal lead charges were less likely than immigration ones to end in a PD closure."
     ]
     return finish(

@@ -11,7 +11,7 @@ Input (one row per period and category; periods monthly or quarterly, any spacin
 
 Counts 1-9 are suppressed and the rate is blanked with them (the line breaks there). No
 complementary suppression: the chart prints no totals. Policy dates come from
-pipelines.policy.POLICY_DATES; those inside the plotted range are drawn as vertical rules,
+pipelines.classify.policy.POLICY_DATES; those inside the plotted range are drawn as vertical rules,
 their labels laid out above the panels on as many rows as it takes not to overlap.
 """
 
@@ -25,14 +25,14 @@ import polars as pl
 from pipelines.charts._common import require_columns, text_px
 from pipelines.charts.provenance import Provenance, finish, with_watermark
 from pipelines.charts.theme import FONT_SIZE, INK, LIGHT_GREY, RULE_GREY, WIDTHS, Width
-from pipelines.policy import POLICY_DATES, PolicyDate
+from pipelines.classify.policy import POLICY_DATES, PolicyDate
 from pipelines.tables.suppression import DEFAULT_THRESHOLD, marker, suppress
 
 COLUMNS = ("period", "lead_charge_category", "completions", "pd_closures", "pd_rate")
 TITLE = "PD closures as a share of completions, by lead charge"
 DEFINITION = (
     "For each period and lead-charge category: PD closures divided by all proceedings completed "
-    "in the period. Vertical rules mark enforcement-policy memos (pipelines/policy.py); the "
+    "in the period. Vertical rules mark enforcement-policy memos (pipelines/classify/policy.py); the "
     "shaded band is the analysis window."
 )
 Y_AXIS_PX = 44  # room for the rate axis labels and title

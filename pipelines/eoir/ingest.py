@@ -21,9 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.eoir.archive import Member, Release, ReleaseError
 from pipelines.eoir.columns import TableSpec, generic_spec, map_header
 from pipelines.eoir.decode import decode_bytes, decode_stream
-from pipelines.eoir.release import Member, Release, ReleaseError
 from pipelines.eoir.repair import fits_sql, repair_row
 
 log = logging.getLogger(__name__)

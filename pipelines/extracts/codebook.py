@@ -31,7 +31,7 @@ from pipelines.extracts.columns import (
     ExtractTable,
 )
 from pipelines.tables.suppression import cell_marker, suppress, suppression_kinds
-from pipelines.warehouse import table_exists
+from pipelines.warehouse.db import table_exists
 
 MISSING_VALUE = "(missing)"
 

@@ -39,7 +39,7 @@ from pipelines.extracts.columns import (
 )
 from pipelines.extracts.stata import data_label, stata_frame, table_stata_names, write_dta
 from pipelines.settings import DEFAULT_SUPPRESS_BELOW, Settings
-from pipelines.warehouse import fetch_frame, table_exists
+from pipelines.warehouse.db import fetch_frame, table_exists
 
 FORMATS = ("parquet", "dta", "csv")
 SOURCE = "EOIR case data and ICE removal records (FOIA), pd-pipeline marts"
@@ -417,7 +417,7 @@ def extract_release(
     """`pdpipeline extract`: the extracts of a release already in the warehouse (read-only;
     nothing is re-ingested). Without `release_id`, the warehouse must hold exactly one release;
     without `out_dir`, files go to <reports_dir>/<release>/extracts/."""
-    from pipelines.warehouse import connect
+    from pipelines.warehouse.db import connect
 
     if not settings.warehouse.exists():
         raise ExtractError(

@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.classify.categories import CATEGORY_NAMES
-from pipelines.policy import POLICY_DATES
+from pipelines.classify.policy import POLICY_DATES
 from pipelines.sample import eoir_format as fmt
 from pipelines.sample import eoir_reference as ref
 from pipelines.settings import DEFAULT_PENDING_ON, DEFAULT_WINDOW_END, DEFAULT_WINDOW_START
@@ -173,7 +173,7 @@ REOPEN_SHARE = {"admin_closed": 0.25, "pd_closed": 0.12}
 MAX_PROCEEDINGS = 3
 
 # --- the PD model (the truth issue 4 must recover) -------------------------------------------
-# Eras of PD closure (COMP_DATE), named and dated as pipelines.policy's eras: PD closures begin
+# Eras of PD closure (COMP_DATE), named and dated as pipelines.classify.policy's eras: PD closures begin
 # with the nationwide case review (2011-11-17) in the Morton era; the Johnson memo opens the
 # next. They are generated through 2015 only.
 _CASE_REVIEW = next(p.on for p in POLICY_DATES if p.short_label == "Case review")

@@ -19,7 +19,7 @@ nationality_group, nta_age_band, court, period with columns n and pd_closures):
     fit.predicted_probabilities("lead_charge_category")
 
 Module map: design (dummies, rank), covariance (grouped CRV1), grouped_logit, margins, era_gap,
-eras (model eras from pipelines.policy), lpm, robustness (random intercepts, leave-one-court-out), cells
+eras (model eras from pipelines.classify.policy), lpm, robustness (random intercepts, leave-one-court-out), cells
 (collapse/expand), simulate, bench.
 """
 

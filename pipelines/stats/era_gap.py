@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from pipelines.policy import PRE_POLICY_ERA
+from pipelines.classify.policy import PRE_POLICY_ERA
 from pipelines.stats.design import _level_name, as_polars
 from pipelines.stats.eras import ERA_KEYS, ERA_LABELS, era_expr
 from pipelines.stats.grouped_logit import GroupedLogitResult, fit_grouped_logit
@@ -78,7 +78,7 @@ def fit_era_gap(
         frame = frame.with_columns(era_expr(date_column).alias(era))
     if era not in frame.columns:
         raise ValueError(f"no era column {era!r} in the cells; pass date_column= to derive it")
-    # Before the first memo there is no model era (pipelines.policy calls it "Pre-Morton").
+    # Before the first memo there is no model era (pipelines.classify.policy calls it "Pre-Morton").
     frame = frame.with_columns(
         pl.when(pl.col(era) == PRE_POLICY_ERA).then(None).otherwise(pl.col(era)).alias(era)
     )

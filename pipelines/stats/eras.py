@@ -1,17 +1,17 @@
-"""Enforcement-priority eras as the models use them, derived from `pipelines.policy`.
+"""Enforcement-priority eras as the models use them, derived from `pipelines.classify.policy`.
 
-The dates live in one place, `pipelines.policy.POLICY_DATES` (the list charts and reports also
+The dates live in one place, `pipelines.classify.policy.POLICY_DATES` (the list charts and reports also
 import); this module only shapes them for the models. The era boundaries are the memo dates
 2011-06-17 (Morton), 2014-11-20 (Johnson), 2017-02-20 (Kelly, "2017-2021") and 2021-09-30
 (Mayorkas); an era runs from its memo's date up to, not including, the next era's start, and the
 last is open-ended. Era keys are the policy module's era names ("Morton", "Johnson", "2017-2021",
 "Mayorkas"), which the era-gap chart expects; labels add the years ("2011-2014 Morton").
 
-Dates before the first era ("Pre-Morton" in `pipelines.policy`) belong to no model era: `era_of`
+Dates before the first era ("Pre-Morton" in `pipelines.classify.policy`) belong to no model era: `era_of`
 returns None and the SQL/polars expressions give NULL, and the era models leave such cells out
 and count them. Note that the interim guidance of January-February 2021 falls in the 2017-2021 era
 under these boundaries, and the Mayorkas guidelines took effect on 2021-11-29; change a boundary
-in `pipelines.policy`, nowhere else.
+in `pipelines.classify.policy`, nowhere else.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.policy import POLICY_DATES, POLICY_ERAS, PRE_POLICY_ERA
+from pipelines.classify.policy import POLICY_DATES, POLICY_ERAS, PRE_POLICY_ERA
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pipelines.charts.models import era_labels, log_ticks, prepare_era_gap, prep
 from pipelines.charts.provenance import SYNTHETIC_MARK, Provenance, code_version, footer_lines
 from pipelines.charts.rates_over_time import layout_policy_labels
 from pipelines.charts.removals import prepare_removals
-from pipelines.policy import POLICY_DATES, POLICY_ERAS, era_of
+from pipelines.classify.policy import POLICY_DATES, POLICY_ERAS, era_of
 
 
 def test_wilson_interval_matches_statsmodels():

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import polars as pl
 
 from pipelines.charts.provenance import SYNTHETIC_MARK
-from pipelines.charts.report_index import build_report
+from pipelines.publish.index_page import build_report
 from pipelines.tables.layouts import TOTAL_LABEL, closures_table
 from tests.charts.conftest import closures_input, forest_input
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.eoir.archive import ReleaseError, open_release
 from pipelines.eoir.columns import core_specs
 from pipelines.eoir.ingest import ingest_table
-from pipelines.eoir.release import ReleaseError, open_release
 from tests.eoir.conftest import case_fields, header_of, row_for, tsv, write_release
 
 

@@ -19,7 +19,8 @@ from polars.testing import assert_frame_equal
 
 from pipelines.assets.extracts import EXTRACTS_KEY
 from pipelines.classify.categories import SEVERITY_CATEGORIES
-from pipelines.cli import main as cli_main
+from pipelines.cli.main import main as cli_main
+from pipelines.cli.runner import run_release
 from pipelines.extracts.columns import (
     BOOLEAN,
     DATE,
@@ -31,10 +32,9 @@ from pipelines.extracts.columns import (
     TEXT,
     TEXT_LIST,
 )
-from pipelines.runner import run_release
 from pipelines.sample.ice import write_sample_ice
 from pipelines.settings import Settings
-from pipelines.warehouse import connect, fetch_frame
+from pipelines.warehouse.db import connect, fetch_frame
 from tests.eoir.conftest import small_release
 
 RELEASE = "synthetic-2026-04"

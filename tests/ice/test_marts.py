@@ -18,7 +18,7 @@ from pipelines.ice.published import (
 )
 from pipelines.ice.reader import find_ice_files, read_ice_release
 from pipelines.sample.ice import SAMPLE_RELEASE_DATE, write_sample_ice
-from pipelines.warehouse import build_model, fetch_frame, load_models, run_variables, write_frame
+from pipelines.warehouse.db import build_model, fetch_frame, load_models, run_variables, write_frame
 
 RELEASE = "synthetic-2026-04"
 

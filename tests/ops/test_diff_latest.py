@@ -8,13 +8,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.assets.ops import DIFF_KEY, RELEASES_KEY
-from pipelines.diff import build_release_diff, previous_release
-from pipelines.latest import materialized_releases, record_complete, refresh_latest_views
-from pipelines.runner import run_release
+from pipelines.assets.releases import DIFF_KEY, RELEASES_KEY
+from pipelines.cli.runner import run_release
+from pipelines.releases.diff import build_release_diff, previous_release
+from pipelines.releases.latest import materialized_releases, record_complete, refresh_latest_views
+from pipelines.releases.watch import fingerprint
 from pipelines.settings import Settings
-from pipelines.warehouse import connect, fetch_frame
-from pipelines.watch import fingerprint
+from pipelines.warehouse.db import connect, fetch_frame
 from tests.eoir.conftest import small_release
 from tests.ops.releases import may_2026_edits, next_release
 

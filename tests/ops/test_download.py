@@ -14,10 +14,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.assets.ops import DOWNLOAD_KEY, eoir_release_zip
+from pipelines.assets.releases import DOWNLOAD_KEY, eoir_release_zip
 from pipelines.definitions import defs
-from pipelines.download import DownloadError, ProgressLog, download_release, staging_dir
-from pipelines.releases import discover_releases
+from pipelines.releases.download import DownloadError, ProgressLog, download_release, staging_dir
+from pipelines.releases.find import discover_releases
 from pipelines.resources import PipelineSettings
 from tests.eoir.conftest import small_release
 from tests.ops.releases import next_release

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lock import WarehouseLocked, connect_waiting, lock_path, warehouse_lock
 from pipelines.settings import REPO_ROOT, Settings
-from pipelines.warehouse import connect
+from pipelines.warehouse.db import connect
+from pipelines.warehouse.lock import WarehouseLocked, connect_waiting, lock_path, warehouse_lock
 from tests.eoir.conftest import small_release
 from tests.ops.releases import may_2026_edits, next_release
 
@@ -26,8 +26,8 @@ _HOLDER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from pipelines.settings import Settings
-    from pipelines.warehouse import connect
-    from pipelines.lock import warehouse_lock
+    from pipelines.warehouse.db import connect
+    from pipelines.warehouse.lock import warehouse_lock
     wh, ready, release, mode = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 
     def wait_for_release():
@@ -149,7 +149,7 @@ _RUN = textwrap.dedent(
     import sys
     from pathlib import Path
     import dagster as dg
-    from pipelines.runner import run_release
+    from pipelines.cli.runner import run_release
     from pipelines.settings import Settings
     path, wh = Path(sys.argv[1]), Path(sys.argv[2])
     settings = Settings(warehouse=wh, temp_dir=wh.parent / "tmp", duckdb_memory_limit="1GB",
@@ -164,7 +164,7 @@ _RUN = textwrap.dedent(
 
 
 def test_two_pipeline_runs_on_one_warehouse_take_turns(tmp_path):
-    """Two runs (pipelines.runner, as `pdpipeline run` uses) at once on one warehouse."""
+    """Two runs (pipelines.cli.runner, as `pdpipeline run` uses) at once on one warehouse."""
     (tmp_path / "a").mkdir()
     april = small_release(tmp_path / "a")
     may = next_release(april, tmp_path / "b", "EOIR Case Data 2026-0501", may_2026_edits())

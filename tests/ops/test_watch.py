@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.definitions import defs
+from pipelines.releases.watch import fingerprint, plan_tick
 from pipelines.resources import PipelineSettings, Warehouse
 from pipelines.sensors import new_release_sensor
-from pipelines.watch import fingerprint, plan_tick
 from tests.eoir.conftest import small_release
 from tests.ops.releases import may_2026_edits, next_release
 

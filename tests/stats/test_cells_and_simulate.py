@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from benchmarks.models import bench_grouped_vs_rowlevel
 from pipelines.stats import CELL_KEYS, collapse_to_cells, expand_cells
-from pipelines.stats.bench import bench_grouped_vs_rowlevel
 from pipelines.stats.simulate import SimulationDesign, simulate_rows, true_coefficients
 
 

@@ -1,4 +1,4 @@
-"""Model eras: boundaries from pipelines.policy, and the three ways of assigning them agree."""
+"""Model eras: boundaries from pipelines.classify.policy, and the three ways of assigning them agree."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from pipelines.policy import POLICY_DATES
+from pipelines.classify.policy import POLICY_DATES
 from pipelines.stats.eras import ERA_KEYS, ERA_LABELS, MODEL_ERAS, era_case_sql, era_expr, era_of
 
 

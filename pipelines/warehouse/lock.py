@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.settings import Settings
-from pipelines.warehouse import connect
+from pipelines.warehouse.db import connect
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.settings import Settings
-from pipelines.warehouse import replace_partition, set_variables, table_exists
+from pipelines.warehouse.db import replace_partition, set_variables, table_exists
 
 REGISTRY = "marts.releases"
 LATEST_SCHEMA = "latest"

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.eoir.release import ReleaseError, open_release
+from pipelines.eoir.archive import ReleaseError, open_release
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipelines.eoir.release import ReleaseError, open_release
-from pipelines.releases import check_complete
+from pipelines.eoir.archive import ReleaseError, open_release
+from pipelines.releases.find import check_complete
 
 log = logging.getLogger(__name__)
 

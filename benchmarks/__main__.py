@@ -1,8 +1,8 @@
 """Benchmarks that print their figures (never timed unit tests).
 
-    python -m pipelines.bench ingest --cases 1000000      # ingest of the three big tables vs bare read_csv
-    python -m pipelines.bench full --scale 1.0            # every asset through Dagster at a real release's size
-    python -m pipelines.bench models --rows 1000000       # grouped vs row-level logit (pipelines.stats.bench)
+    python -m benchmarks ingest --cases 1000000      # ingest of the three big tables vs bare read_csv
+    python -m benchmarks full --scale 1.0            # every asset through Dagster at a real release's size
+    python -m benchmarks models --rows 1000000       # grouped vs row-level logit (benchmarks.models)
 
 `full` writes BENCHMARKS.md. Scale 1.0 is the 2026 release: 12,662,705 cases (the generator makes
 about 1.3 proceedings and 2.3 charges per case, close to the real 16.5M and 18.9M).
@@ -151,10 +151,10 @@ def bare_read_csv(folder: Path, settings: Settings) -> list[Measured]:
 
 
 def ingest_tables(release_path: Path, settings: Settings) -> list[Measured]:
+    from pipelines.eoir.archive import open_release
     from pipelines.eoir.columns import core_specs
     from pipelines.eoir.ingest import ingest_table
-    from pipelines.eoir.release import open_release
-    from pipelines.warehouse import connect
+    from pipelines.warehouse.db import connect
 
     rel = open_release(release_path)
     con = connect(settings)
@@ -208,7 +208,7 @@ def bench_ingest(cases: int, workdir: Path) -> list[Measured]:
 
 def bench_full(scale: float, workdir: Path, ice_rows: int, show_progress: bool = True):
     """Run everything at `scale`; returns (Markdown report, run outcome)."""
-    from pipelines.runner import run_release
+    from pipelines.cli.runner import run_release
 
     cases = max(1000, int(REAL_CASES * scale))
     zip_path = generate(workdir / "release", cases, ice_rows=ice_rows)
@@ -256,7 +256,7 @@ def bench_full(scale: float, workdir: Path, ice_rows: int, show_progress: bool =
     floor_s = sum(m.seconds for m in floor)
     sizes = {t: next(folder.rglob(f"{t}.csv")).stat().st_size / 1e6 for t in BIG_TABLES}
     lines = [
-        f"# Benchmarks\n\nMeasured by `python -m pipelines.bench full --scale {scale}` on {time.strftime('%Y-%m-%d')}: "
+        f"# Benchmarks\n\nMeasured by `python -m benchmarks full --scale {scale}` on {time.strftime('%Y-%m-%d')}: "
         f"{machine()}. DuckDB memory_limit {settings.duckdb_memory_limit}, threads {settings.duckdb_threads}. "
         f"Synthetic release of {cases:,} cases (scale {scale} of the 2026 release), ICE workbook rows {ice_rows:,}. "
         "The machine is shared and noisy: ratios within one run are what to read.\n",
@@ -290,7 +290,7 @@ def bench_full(scale: float, workdir: Path, ice_rows: int, show_progress: bool =
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pipelines.bench", description=__doc__.split("\n")[0]
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     ing = sub.add_parser("ingest")
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--workdir", default=str(REPO_ROOT / "data" / "derived" / "bench"))
     args = parser.parse_args(argv)
     if args.command == "models":
-        from pipelines.stats.bench import bench_grouped_vs_rowlevel
+        from benchmarks.models import bench_grouped_vs_rowlevel
 
         print(bench_grouped_vs_rowlevel(args.rows, seed=1))
         return 0

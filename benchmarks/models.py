@@ -8,7 +8,7 @@ polars group_by that collapses the rows to cells and is reported for both engine
 row-level time is the statsmodels GLM(Binomial) fit with `cov_type='cluster'` on the row-level
 design (building that design is timed separately).
 
-Run: `OPENBLAS_NUM_THREADS=1 python -m pipelines.stats.bench --rows 1000000 [--full-controls]`.
+Run: `OPENBLAS_NUM_THREADS=1 python -m benchmarks.models --rows 1000000 [--full-controls]`.
 On a shared 2-core machine multi-threaded BLAS thrashes and makes every timing noisy (a grouped fit
 took 1.2 s single-threaded and 4-7 s with the default threads); one thread compares like with like.
 """

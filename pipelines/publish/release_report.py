@@ -16,10 +16,10 @@ import polars as pl
 
 from pipelines.charts.export import CHART_FORMATS
 from pipelines.charts.provenance import Provenance
-from pipelines.charts.report_index import build_report
+from pipelines.publish.index_page import build_report
 from pipelines.settings import Settings
 from pipelines.tables.layouts import TableSpec, closures_table
-from pipelines.warehouse import fetch_frame, table_exists
+from pipelines.warehouse.db import fetch_frame, table_exists
 
 EOIR_SOURCE = "EOIR case data (FOIA)"
 

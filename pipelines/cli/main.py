@@ -16,7 +16,7 @@ from pipelines.settings import SAMPLE_DIR, Settings
 
 def _resolve_release_arg(path: Path) -> Path:
     """Accept a zip, an extracted folder, or a folder that holds exactly one release."""
-    from pipelines.releases import discover_releases
+    from pipelines.releases.find import discover_releases
 
     if path.is_file() or not path.is_dir():
         return path
@@ -37,8 +37,8 @@ def _resolve_release_arg(path: Path) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.eoir.release import ReleaseError
-    from pipelines.runner import run_release
+    from pipelines.cli.runner import run_release
+    from pipelines.eoir.archive import ReleaseError
 
     settings = Settings.from_env(
         warehouse=Path(args.warehouse) if args.warehouse else None,
@@ -113,8 +113,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from pipelines.charts.export import CHART_FORMATS
-    from pipelines.reports import releases_in, report_inputs, write_release_report
-    from pipelines.warehouse import connect
+    from pipelines.publish.release_report import releases_in, report_inputs, write_release_report
+    from pipelines.warehouse.db import connect
 
     settings = Settings.from_env(
         warehouse=Path(args.warehouse) if args.warehouse else None,

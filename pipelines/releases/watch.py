@@ -25,7 +25,7 @@ from pathlib import Path
 # `candidate_paths` walks raw_dir the way discover_releases does (hidden folders such as the
 # downloader's `.download/` skipped); the watcher needs the paths before opening them, to look at
 # their fingerprints first.
-from pipelines.releases import FoundRelease, candidate_paths, check_complete
+from pipelines.releases.find import FoundRelease, candidate_paths, check_complete
 
 
 def fingerprint(path: Path) -> str:

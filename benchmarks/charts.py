@@ -1,6 +1,6 @@
 """Time exporting the chart families (all formats) on sample-sized demo inputs.
 
-    .venv/bin/python -m pipelines.charts.bench [n_charts]
+    .venv/bin/python -m benchmarks.charts [n_charts]
 
 Prints one line per chart and the total; asserts nothing (DESIGN: exporting every chart should
 take under 30 s on the sample).
@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from pipelines.charts.demo_data import demo_frames
+from benchmarks.chart_demo_data import demo_frames
 from pipelines.charts.export import CHART_FORMATS
 from pipelines.charts.families import FAMILIES, render_chart
 from pipelines.charts.provenance import Provenance
@@ -34,7 +34,7 @@ def bench_export(
     names = list(FAMILIES)
     n = len(names) if n_charts is None else n_charts
     provenance = Provenance(
-        "demo inputs (pipelines.charts.demo_data)",
+        "demo inputs (benchmarks.chart_demo_data)",
         "synthetic-demo",
         date(2011, 12, 1),
         date(2013, 6, 30),

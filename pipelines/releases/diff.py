@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.warehouse import fetch_frame, replace_partition, set_variables, table_exists
+from pipelines.warehouse.db import fetch_frame, replace_partition, set_variables, table_exists
 
 SUMMARY = "marts.release_diff"
 PROCEEDINGS_DETAIL = "marts.release_diff_proceedings"

@@ -13,9 +13,9 @@ from pathlib import Path
 import dagster as dg
 from tqdm import tqdm
 
-from pipelines.eoir.release import open_release
-from pipelines.lock import WarehouseLocked, warehouse_lock
+from pipelines.eoir.archive import open_release
 from pipelines.settings import Settings
+from pipelines.warehouse.lock import WarehouseLocked, warehouse_lock
 
 
 @dataclass
@@ -143,7 +143,7 @@ def run_release(
         bar = tqdm(total=n_steps, unit="asset", file=sys.stderr, dynamic_ncols=True)
     try:
         # One run at a time per warehouse: a second `pdpipeline run` waits for this one (or fails
-        # after PD_LOCK_TIMEOUT naming it) rather than interleaving its writes (pipelines/lock.py).
+        # after PD_LOCK_TIMEOUT naming it) rather than interleaving its writes (pipelines/warehouse/lock.py).
         with warehouse_lock(settings.warehouse, f"pdpipeline run of release {release_id}"):
             result = job_def.execute_in_process(
                 partition_key=release_id,

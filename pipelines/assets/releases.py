@@ -1,12 +1,12 @@
 """Operations assets: the release diff, the `latest.*` views, the EOIR download; their jobs.
 
 * `marts/release_diff` (group reports): what changed since the previous release
-  (pipelines/diff.py), with a Markdown summary in the metadata.
+  (pipelines/releases/diff.py), with a Markdown summary in the metadata.
 * `marts/releases` (group reports): runs last in every release run (it depends on every other
   asset of the release), records the release as complete and points the `latest.*` views at the
-  newest complete release (pipelines/latest.py).
+  newest complete release (pipelines/releases/latest.py).
 * `eoir_release_zip` (group eoir_ingest, unpartitioned): downloads EOIR's zip into
-  data/raw/eoir/ (pipelines/download.py). It is in no release run: only its own job runs it, by
+  data/raw/eoir/ (pipelines/releases/download.py). It is in no release run: only its own job runs it, by
   hand or from the monthly schedule, which is off by default (machines without internet).
 """
 
@@ -15,12 +15,12 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_partitions, run_context
-from pipelines.diff import build_release_diff
-from pipelines.download import DEFAULT_URL, ProgressLog, download_release
-from pipelines.eoir.release import open_release
-from pipelines.latest import LATEST_SCHEMA, record_complete, refresh_latest_views
+from pipelines.eoir.archive import open_release
+from pipelines.releases.diff import build_release_diff
+from pipelines.releases.download import DEFAULT_URL, ProgressLog, download_release
+from pipelines.releases.latest import LATEST_SCHEMA, record_complete, refresh_latest_views
+from pipelines.releases.watch import fingerprint
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.watch import fingerprint
 
 DIFF_KEY = dg.AssetKey(["marts", "release_diff"])
 RELEASES_KEY = dg.AssetKey(["marts", "releases"])
@@ -59,7 +59,7 @@ def make_release_diff(upstream: list) -> dg.AssetsDefinition:
             "whose outcome (DEC_CODE, OTHER_COMP, COMP_DATE) or PD status changed, charges "
             "added, removed or re-coded. Summary in marts.release_diff; the proceedings and "
             "charges behind it in marts.release_diff_proceedings and marts.release_diff_charges. "
-            "Logic: pipelines/diff.py."
+            "Logic: pipelines/releases/diff.py."
         ),
         check_specs=[dg.AssetCheckSpec("proceedings_reconcile", asset=DIFF_KEY)],
         kinds={"duckdb"},
@@ -122,7 +122,7 @@ def make_latest_release(upstream: list) -> dg.AssetsDefinition:
             "then records the release (with the fingerprint of its files) in marts.releases and "
             "points latest.release and latest.<table> (every marts.* and models.* table) at the "
             "newest complete release: real before synthetic, then by release date. "
-            "Logic: pipelines/latest.py."
+            "Logic: pipelines/releases/latest.py."
         ),
         kinds={"duckdb"},
     )
@@ -185,7 +185,7 @@ class DownloadConfig(dg.Config):
         "data/raw/eoir/<release date>/: streamed in chunks, resumable with HTTP Range, checked "
         "for size and zip integrity (central directory, Count.txt and its tables) and renamed "
         "into place only when whole, where the release sensor picks it up. Not part of release "
-        "runs; the monthly schedule that runs it is off by default. Logic: pipelines/download.py."
+        "runs; the monthly schedule that runs it is off by default. Logic: pipelines/releases/download.py."
     ),
     kinds={"python"},
 )
