@@ -219,8 +219,8 @@ def pd_logit(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
     )
 
 
-# The era model compares criminal with immigration-only lead charges (issue 4: "the
-# criminal-vs-immigration gap by era"); national security and miscellaneous are left out of it.
+# The era model compares criminal with immigration-only lead charges (docs/DECISIONS.md#models, the
+# criminal-vs-immigration gap by era); national security and miscellaneous are left out of it.
 ERA_GROUPS = {
     "aggravated_felony": "criminal",
     "other_criminal": "criminal",

@@ -4,7 +4,7 @@ convictions set aside (two panels, same scale).
 Input (one row per fiscal year, threat level and panel):
 
     fiscal_year                int
-    threat_level               str|int  1, 2, 3 (DHS levels, DESIGN §5) or "none"/null (no
+    threat_level               str|int  1, 2, 3 (DHS levels, docs/DECISIONS.md#threat-levels) or "none"/null (no
                                         criminal conviction)
     immigration_only_excluded  bool     False: ICE's own levels; True: people whose only
                                         convictions are immigration offences (NCIC 03xx)
@@ -57,7 +57,7 @@ def prepare_removals(df: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl
     unknown = sorted(set(keys) - set(LEVEL_LABELS))
     if unknown:
         raise ValueError(
-            f"removals: threat_level values {unknown} are not 1, 2, 3 or none (DESIGN §5)"
+            f"removals: threat_level values {unknown} are not 1, 2, 3 or none (docs/DECISIONS.md#threat-levels)"
         )
     data = df.with_columns(
         pl.Series("threat_level", keys, dtype=pl.String),

@@ -1,7 +1,7 @@
 """The lead charge of a proceeding: the rule, configurable, in Python and as SQL ordering.
 
 TRAC does not publish its rule for the "lead charge" of an NTA with several charges
-(research/eoir_format.md §6, open question 5). Ours, documented as an assumption:
+(docs/EOIR_FORMAT.md#charge-categories, open question 5). Ours, documented as an assumption:
 
 - `most_serious` (default): the charge whose severity category ranks highest
   (`pipelines.classify.categories`, rank 1 = national security / terrorism); ties go to the
@@ -9,7 +9,7 @@ TRAC does not publish its rule for the "lead charge" of an NTA with several char
 - `first_charged`: the first charge entered (lowest IDNPRCDCHG), whatever its category, the
   order in which deportationdata/eoir lists a case's charges.
 
-Every charge counts, whatever its CHG_STATUS (its meanings are unverified, research §4b); a
+Every charge counts, whatever its CHG_STATUS (its meanings are unverified, docs/EOIR_FORMAT.md#other-code-tables); a
 charge with an unknown code ranks as miscellaneous. A proceeding with no charge has no lead.
 """
 

@@ -1,7 +1,7 @@
 """Enforcement-policy dates and eras: the one list that charts, models and reports import.
 
 Each date is the day a DHS/ICE memo was signed or a programme began; the eras used by the
-policy-era interaction in the models (DESIGN §7: Morton 2011-2014, Johnson 2014-2017,
+policy-era interaction in the models (docs/DECISIONS.md#models: Morton 2011-2014, Johnson 2014-2017,
 2017-2021, Mayorkas 2021-) are derived from the same list, so a chart's vertical rules and a
 model's era boundaries can never disagree.
 """

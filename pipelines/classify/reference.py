@@ -53,7 +53,7 @@ def spelling_key(raw: str) -> str:
     """Whitespace-free key for matching a raw spelling against the table.
 
     EOIR pads codes with spaces in fixed-width fields and the padding varies between the lookup
-    and the data (research/eoir_format.md §4c); with the spaces removed, the case pattern of a code
+    and the data (docs/EOIR_FORMAT.md#charge-codes); with the spaces removed, the case pattern of a code
     (upper subparagraph, lower clause, upper subclause) still separates its parts, so no two table
     codes share a key (checked on load).
     """

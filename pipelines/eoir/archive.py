@@ -1,6 +1,6 @@
 """Locate the tables of an EOIR "case data" release, zipped or extracted.
 
-Layout (research/eoir_format.md §1): `EOIR Case Data YYYY-MMDD/EOIR Case Data/*.csv` and
+Layout (docs/EOIR_FORMAT.md#release-layout): `EOIR Case Data YYYY-MMDD/EOIR Case Data/*.csv` and
 `.../Lookup/*.csv`, plus `Count.txt` whose folder is not established; older releases are
 described without the dated top folder. So every file is found by name, case-insensitively, at
 any depth. Zip members are often Deflate64, which CPython's zipfile cannot inflate: the

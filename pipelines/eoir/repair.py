@@ -1,7 +1,7 @@
 """Repair rows whose field count does not match the header.
 
 EOIR files are tab-delimited with no quoting, so a TAB typed into a field splits it in two and
-shifts every later field right (research/eoir_format.md §2, VERIFIED in the 2026-04 release:
+shifts every later field right (docs/EOIR_FORMAT.md#tab-shifted-rows, VERIFIED in the 2026-04 release:
 A_TblCase 100 rows, 98 fixable by [DD]; B_TblProceeding 71 rows with extra tabs before COMP_DATE;
 the real A_TblCase line 111549 has an empty field inserted after ALIEN_CITY, 40 fields for 39
 columns). A repair merges adjacent fields back into one column. It is accepted only when it is
@@ -21,7 +21,7 @@ from pipelines.eoir.columns import ColumnSpec
 
 MAX_EXTRA_FIELDS = 4
 
-# NULL spellings of research/eoir_format.md §2 ([MB] is_nul_like); they fit every column.
+# NULL spellings of docs/EOIR_FORMAT.md#null-spellings ([MB] is_nul_like); they fit every column.
 _NULL_LIKE = re.compile(r"^(\s*|N/A|b6|A\.2\.a|\?+|0+)$", re.IGNORECASE)
 _KIND_PATTERNS = {
     "int": r"^-?\d+$",

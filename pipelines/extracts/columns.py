@@ -13,7 +13,7 @@ of the integer codes in the Stata files):
 3. `extra_labels`: special values a mart adds after the lookup ('unknown', 'other');
 then any value seen in the data and labelled nowhere, labelled by itself.
 
-Privacy (DESIGN §8; issue 9). The extracts are row-level records of real people. The EOIR marts
+Privacy (docs/DECISIONS.md#small-cells). The extracts are row-level records of real people. The EOIR marts
 hold no names, birth dates or addresses, and the extracts add none: no free-text city (A_TblCase
 ALIEN_CITY is never carried past staging), no birth date finer than the year. From the ICE
 removals only the fields the analysis uses are kept (`REMOVALS.excluded_reason`): person and case
@@ -122,7 +122,7 @@ LOOKUP_LABELS: dict[str, tuple[str, str]] = {
         "staging.lookup_case_type",
         "SELECT case_type, description FROM staging.lookup_case_type WHERE release_id = ?",
     ),
-    # One code means different things by case type and field (DESIGN §3), so a code's label
+    # One code means different things by case type and field (docs/EOIR_FORMAT.md#court-decision-codes), so a code's label
     # lists its distinct meanings; outcome_description holds the exact one for each row.
     "outcome_code": (
         "staging.lookup_court_decision",
@@ -176,7 +176,7 @@ if set(_PD_KIND_LABELS) != set(PD_KINDS):  # one list: pipelines.classify.pd.PD_
     raise ValueError(f"PD kind labels {sorted(_PD_KIND_LABELS)} differ from PD_KINDS {PD_KINDS}")
 PD_KIND_LABELS: tuple[Label, ...] = tuple((k, _PD_KIND_LABELS[k]) for k in PD_KINDS)
 
-# research/eoir_format.md §4b: CUSTODY N Never Detained, D Detained, R Released.
+# docs/EOIR_FORMAT.md#other-code-tables: CUSTODY N Never Detained, D Detained, R Released.
 CUSTODY_LABELS: tuple[Label, ...] = (("D", "Detained"), ("R", "Released"), ("N", "Never detained"))
 
 _CATEGORY_SOURCE_LABELS = {
@@ -198,7 +198,7 @@ if tuple(_CRIMINALITY_LABELS) != CRIMINALITY:
     raise ValueError("criminality labels differ from pipelines.ice.classify.CRIMINALITY")
 CRIMINALITY_LABELS: tuple[Label, ...] = tuple(_CRIMINALITY_LABELS.items())
 
-# DESIGN §5: DHS threat levels.
+# docs/DECISIONS.md#threat-levels: DHS threat levels.
 THREAT_LEVEL_LABELS: tuple[Label, ...] = (
     (1, "Level 1: aggravated felony or 2+ felonies"),
     (2, "Level 2: other felony or 3+ misdemeanours"),
@@ -461,7 +461,7 @@ PROCEEDINGS = ExtractTable(
             TEXT,
             "Decision in absentia",
             "Whether the decision was made in absentia (the respondent did not appear).",
-            "B_TblProceeding.ABSENTIA (Y/N, research/eoir_format.md §4b)",
+            "B_TblProceeding.ABSENTIA (Y/N, docs/EOIR_FORMAT.md#other-code-tables)",
             categorical=True,
             labels=(("Y", "Yes, in absentia"), ("N", "No")),
         ),
@@ -560,7 +560,7 @@ CHARGES = ExtractTable(
             TEXT,
             "Charge status (EOIR code)",
             "EOIR's status of the charge (values N, O, S, W; meanings unverified, likely S "
-            "sustained, W withdrawn, N not sustained: research/eoir_format.md §4b).",
+            "sustained, W withdrawn, N not sustained: docs/EOIR_FORMAT.md#other-code-tables).",
             "B_TblProceedCharges.CHG_STATUS",
             categorical=True,
         ),
@@ -757,7 +757,7 @@ REMOVALS = ExtractTable(
             "Criminality",
             "Convicted criminal, pending criminal charges, or other immigration violator: ICE's "
             "Case Criminality where given, else derived from the most-serious-conviction fields.",
-            "derived: pipelines/ice/classify.py (research/ice_removals.md §3d)",
+            "derived: pipelines/ice/classify.py (docs/ICE_FORMAT.md#criminality)",
             categorical=True,
             labels=CRIMINALITY_LABELS,
         ),

@@ -1,18 +1,18 @@
 """Classify cleaned ICE removals: criminality, DHS threat level, NCIC offense family.
 
-Criminality (research/ice_removals.md §3d). ICE's three-way label `Case Criminality`
+Criminality (docs/ICE_FORMAT.md#criminality). ICE's three-way label `Case Criminality`
 (`1 Convicted Criminal`, `2 Pending Criminal Charges`, `3 Other Immigration Violator`) exists
 only from the Aug-2025 release on. Where a row has no recognizable value it is derived from the
 most-serious-conviction (MSC) fields, first rule that applies:
   1. MSC Criminal Charge Status says convicted -> convicted; says pending -> pending charges
-     ("nearly always 'Convicted', otherwise 'Pending'", research §2);
-  2. an MSC conviction date, an ICE threat level (ICE levels only convictions, §2) or an MSC
+     ("nearly always 'Convicted', otherwise 'Pending'", docs/ICE_FORMAT.md#field-meanings);
+  2. an MSC conviction date, an ICE threat level (ICE levels only convictions, docs/ICE_FORMAT.md#field-meanings) or an MSC
      charge / code (the MSC fields hold the most serious *conviction*; the 2003-2013 release
      names them so) -> convicted;
   3. otherwise -> other immigration violator.
 `criminality_source` says which: 'case_criminality' or 'msc_fields'.
 
-Threat level (DESIGN §5; research §2, §3a). ICE's `Case Threat Level` is kept as given
+Threat level (docs/DECISIONS.md#threat-levels; docs/ICE_FORMAT.md#field-meanings, docs/ICE_FORMAT.md#threat-levels). ICE's `Case Threat Level` is kept as given
 (`threat_level_ice`). Its rules: Level 1 = aggravated felony (INA 101(a)(43)) or two or more
 crimes each punishable by more than a year; Level 2 = any other felony or three or more crimes
 each punishable by less than a year; Level 3 = crimes punishable by less than a year. The
@@ -25,14 +25,14 @@ so from them one can derive only:
     data/reference/ncic_families.csv), rule 'felony_offense_family';
   - nothing else ('not_derivable'): "two or more felonies" and "three or more misdemeanours"
     need the conviction count, and felony vs misdemeanour for the other families needs the
-    sentence, which removals tables lack (research §1f: only detainer/detention tables have
+    sentence, which removals tables lack (docs/ICE_FORMAT.md#other-tables: only detainer/detention tables have
     MSC Sentence fields). Level 3 is never derived.
 A derived level is a lower bound on seriousness (another conviction could raise it) and is
 computed for every convicted row so that it can be validated against ICE's own level
 (`threat_level_agreement`). `threat_level` is ICE's level where present, else the derived one
 for convicted rows; `threat_level_source` is 'ice' | 'derived' | NULL.
 
-NCIC family (research §3c): the first two characters of the MSC code when they are digits
+NCIC family (docs/ICE_FORMAT.md#ncic-offense-codes): the first two characters of the MSC code when they are digits
 (ICE's own alphanumeric codes such as `70AA` fall in their numeric family). A family missing
 from the reference table is named 'Unlisted NCIC family NN', never silently binned.
 `immigration_only_conviction`: convicted and the most serious conviction is an immigration
@@ -54,12 +54,12 @@ NCIC_FAMILIES_CSV = REFERENCE_DIR / "ncic_families.csv"
 
 CRIMINALITY = ("convicted", "pending_charges", "other_immigration_violator")
 
-# ICE's Case Criminality labels lead with their number (research §3d).
+# ICE's Case Criminality labels lead with their number (docs/ICE_FORMAT.md#criminality).
 _CASE_CRIMINALITY = {"1": "convicted", "2": "pending_charges", "3": "other_immigration_violator"}
 # Aggravated-felon flag values: 'Not an Aggravated Felon' 97%, 'Other', 'Drugs', 'Both (drug and
-# other agg felon' (research §1f); YES/NO in the 2026 `Aggravated Felon Yes No`.
+# other agg felon' (docs/ICE_FORMAT.md#other-tables); YES/NO in the 2026 `Aggravated Felon Yes No`.
 _AGG_FELON_YES = r"^(yes|y|true|1|drugs?|other|both)\b"
-# ICE's immigration labels when the code is missing (research §3c: 'Illegal Entry (INA
+# ICE's immigration labels when the code is missing (docs/ICE_FORMAT.md#ncic-offense-codes: 'Illegal Entry (INA
 # SEC.101(a)(43)(O), 8USC1325 only)', 'Illegal Re-Entry ...', NCIC 0302 / 0303 names).
 _IMMIGRATION_LABEL = (
     r"(?i)illegal\s+(re-?\s*)?entry|false\s+citizenship|smuggling\s+aliens|alien\s+smuggling"

@@ -6,7 +6,7 @@ writes `EOIR Case Data.zip` (or, with --no-zip, the same tree as a folder) and, 
 `truth.json`: the generator's parameters and the counts later stages must recover.
 
 What is real and what is made up
-- Layout, headers, encoding, date/time/NULL spellings: research/eoir_format.md §1-§4.
+- Layout, headers, encoding, date/time/NULL spellings: docs/EOIR_FORMAT.md#release-layout, docs/EOIR_FORMAT.md#lookup-tables.
 - Every code (court, judge, nationality, language, case type, decision, charge, custody, case
   priority) is a real EOIR value from `reference/` (see eoir_reference.py); the Lookup/ tables
   are built from those real rows.
@@ -67,7 +67,7 @@ NULL_DAY = np.int64(-(2**31) + 1)  # a date field left empty
 NEVER = np.int64(2**31 - 1)  # COMP_DATE of a proceeding still pending at the release date
 
 # --- lead-charge categories and the real charge codes drawn for each -----------------------
-# Categories, most serious first (DESIGN.md §5); the lead charge is the most serious one. The
+# Categories, most serious first (docs/DECISIONS.md#charge-severity); the lead charge is the most serious one. The
 # list is pipelines.classify's, the one every stage imports.
 CATEGORIES = CATEGORY_NAMES
 NO_CHARGE = "no_charge"  # truth-count key for proceedings without a charge (CFR/RFR reviews)
@@ -76,8 +76,8 @@ assert CATEGORIES[AF] == "aggravated_felony" and CATEGORIES[EWI] == "entry_witho
 _NONE = 6
 
 # Real EOIR spellings (reference/marrowb_tbllookupCharges.json), with relative weights. Only
-# codes whose category follows plainly from DESIGN.md §5 / research §6 are drawn, so the truth
-# does not hinge on a disputable classification: e.g. 237a02Di (TRAC: national security, §5:
+# codes whose category follows plainly from docs/DECISIONS.md#charge-severity / docs/EOIR_FORMAT.md#charge-categories are drawn, so the truth
+# does not hinge on a disputable classification: e.g. 237a02Di (TRAC: national security, docs/DECISIONS.md#charge-severity:
 # 237(a)(2) criminal) and 237a03Bi are never used; 212a06Ci (fraud) is other immigration.
 _DEPARTURE_CONTROL = {f"2153{c}": 1.0 for c in "abcdefghijk"}  # misc: not a removal ground
 CHARGE_POOLS: dict[str, dict[int, dict[str, float]]] = {
@@ -116,7 +116,7 @@ CHARGE_POOLS: dict[str, dict[int, dict[str, float]]] = {
 POOLS = tuple(CHARGE_POOLS)
 # Share of each lead category among cases charged under each pool. EWI and other immigration
 # dominate, about 10% criminal, national security rare (TRAC: 41.1% EWI, 10.8% criminal; "only
-# 15 individuals on national security charges"; research §6).
+# 15 individuals on national security charges"; docs/EOIR_FORMAT.md#charge-categories).
 LEAD_SHARES = {
     "INA_212_237": (0.002, 0.025, 0.075, 0.500, 0.388, 0.010),
     "INA_241": (0.002, 0.060, 0.140, 0.400, 0.388, 0.010),
@@ -149,7 +149,7 @@ REPRESENTED_SHARE = {"detained": 0.25, "not_detained": 0.60}
 # Non-PD outcomes. Merits decisions go in DEC_CODE, administrative completions in OTHER_COMP;
 # codes are those TRAC's decision table lists for the case type (checked at import), except the
 # deliberate DEC_CODE `I` in AOC/WHO: a code EOIR defines as a PD termination only for
-# RMV/DEP/EXC/REC, so the PD rule must not count it (research §5).
+# RMV/DEP/EXC/REC, so the PD rule must not count it (docs/EOIR_FORMAT.md#pd-closures-in-the-data).
 MERITS_OUTCOMES: dict[str, dict[str, float]] = {
     "RMV": {"X": 0.50, "V": 0.14, "R": 0.15, "T": 0.15, "O": 0.05, "J": 0.01},
     "DEP": {"D": 0.45, "V": 0.15, "R": 0.20, "T": 0.15, "J": 0.05},
@@ -163,7 +163,7 @@ MERITS_OUTCOMES: dict[str, dict[str, float]] = {
 }
 NON_PD_DEC_CODE_EXCEPTIONS = {("AOC", "I"), ("WHO", "I")}
 # C change of venue and T transfer open a new proceeding at another court; A/B administrative
-# closures are sometimes reopened (research §3: new IDNPROCEEDING after change of venue or
+# closures are sometimes reopened (docs/EOIR_FORMAT.md#cases-and-proceedings: new IDNPROCEEDING after change of venue or
 # reopening after administrative closure).
 ADMIN_OUTCOMES = {"C": 0.45, "T": 0.15, "A": 0.20, "B": 0.06, "O": 0.06, "P": 0.04, "F": 0.04}
 ADMIN_SHARE = {"RMV": 0.22, "CFR": 0.05, "RFR": 0.05}
@@ -172,7 +172,7 @@ REMOVAL_ORDER_CODES = ("X", "D", "E")  # DEPORTED_1 is set, absentia possible
 REOPEN_SHARE = {"admin_closed": 0.25, "pd_closed": 0.12}
 MAX_PROCEEDINGS = 3
 
-# --- the PD model (the truth issue 4 must recover) -------------------------------------------
+# --- the PD model (the truth the models must recover) -------------------------------------------
 # Eras of PD closure (COMP_DATE), named and dated as pipelines.classify.policy's eras: PD closures begin
 # with the nationwide case review (2011-11-17) in the Morton era; the Johnson memo opens the
 # next. They are generated through 2015 only.
@@ -611,14 +611,14 @@ def _gen_proceedings(world: _World, rng, case, cust0, court0, has_ch) -> dict[st
 
 
 def _gen_charges(rng, case, proc) -> dict[str, np.ndarray]:
-    """Every proceeding repeats its case's NTA charges (research §3: the charges table likely
+    """Every proceeding repeats its case's NTA charges (docs/EOIR_FORMAT.md#cases-and-proceedings: the charges table likely
     reflects the NTA's original charges)."""
     k = case["k"][proc["case"]]
     p_idx = np.repeat(np.arange(len(k)), k)
     first = np.repeat(np.cumsum(k) - k, k)
     slot = np.arange(len(p_idx)) - first
     code = case["codes"][proc["case"][p_idx], slot]
-    # CHG_STATUS values seen: N, O, S, W (research §4b; meanings not public).
+    # CHG_STATUS values seen: N, O, S, W (docs/EOIR_FORMAT.md#other-code-tables; meanings not public).
     status = _letters("S WNO")[_choice(rng, len(p_idx), (0.60, 0.25, 0.08, 0.05, 0.02))]
     status[status == ord(" ")] = 0
     return {"proc": p_idx, "code": code, "status": status}
@@ -782,7 +782,7 @@ def _frame_cases(world: _World, chunk: _Chunk, off: _Offsets) -> pl.DataFrame:
         "CUSTODY": _letter_col(p["cust"][last], "x"),
         "SITE_TYPE": _letter_col(c["site_type"], "x"),
         "E_28_DATE": _date_col(c["e28"], "x"),
-        # Legacy field (research §3 codebook: refer to tbl_RepsAssigned); the real row has 0.
+        # Legacy field (docs/EOIR_FORMAT.md#cases-and-proceedings: refer to tbl_RepsAssigned); the real row has 0.
         "ATTY_NBR": _vocab(["", "0"], c["represented"].astype(np.int64), "x"),
         "CASE_TYPE": _vocab(CASE_TYPE_CODES, c["ctype"], "x"),
         "UPDATE_SITE": _vocab([ct.code for ct in courts], new_court, "x"),
@@ -828,7 +828,7 @@ def _frame_proceedings(world: _World, chunk: _Chunk, off: _Offsets) -> pl.DataFr
         0,
     )
     criminal = (lead == AF) | (lead == OC) | (lead == NST)
-    # CRIM_IND / AGGRAVATE_FELON are "rarely filled in" (research §3).
+    # CRIM_IND / AGGRAVATE_FELON are "rarely filled in" (docs/EOIR_FORMAT.md#cases-and-proceedings).
     crim_ind = np.where(
         criminal & (p["flag_draw"] < 0.3),
         ord("Y"),
@@ -916,7 +916,7 @@ def _frame_reps(world: _World, chunk: _Chunk, off: _Offsets) -> pl.DataFrame:
             ID_BASES["rep"] + off.rep + np.arange(len(r["proc"]), dtype=np.int64)
         ),
         "IDNCASE": pl.Series(c["idn"][p["case"][r["proc"]]]),
-        # Real STRATTYLEVEL/TYPE codes (research §4b via [MB] tblAttyLevel/tblAttyType): COURT
+        # Real STRATTYLEVEL/TYPE codes (docs/EOIR_FORMAT.md#other-code-tables via [MB] tblAttyLevel/tblAttyType): COURT
         # level; ALIEN represents the respondent, INS represents DHS. PARENT_TABLE's real values
         # are not public; the proceeding is named as parent (PARENT_IDN = IDNPROCEEDING).
         "STRATTYLEVEL": _const(len(alien), "COURT"),
@@ -1016,7 +1016,7 @@ def _plan_quirks(world: _World, chunk: _Chunk) -> list[_Quirk]:
     def city_tab(f):  # `SAN\tJUAN`: ALIEN_STATE gets `JUAN`, ALIEN_ZIPCODE gets `PR`
         return f[:city] + ["SAN\tJUAN", "PR", "00901"] + f[zipc + 1 :]
 
-    def empty_after_city(f):  # research §2: 2026-04 A_TblCase line 111549
+    def empty_after_city(f):  # docs/EOIR_FORMAT.md#tab-shifted-rows: 2026-04 A_TblCase line 111549
         return f[: city + 1] + [""] + f[city + 1 :]
 
     def ambiguous(f):
@@ -1031,11 +1031,11 @@ def _plan_quirks(world: _World, chunk: _Chunk) -> list[_Quirk]:
             + f[released:]
         )
 
-    def extra_before_comp(f):  # research §2: B_TblProceeding extra tabs before COMP_DATE
+    def extra_before_comp(f):  # docs/EOIR_FORMAT.md#tab-shifted-rows: B_TblProceeding extra tabs before COMP_DATE
         i = _col(P, "COMP_DATE")
         return f[:i] + [""] + f[i:]
 
-    def junk_pk(f):  # research §2: IDNPROCEEDING `FC`
+    def junk_pk(f):  # docs/EOIR_FORMAT.md#junk-primary-keys: IDNPROCEEDING `FC`
         return ["FC"] + f[1:]
 
     def nul_inside(i):

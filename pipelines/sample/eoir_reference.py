@@ -1,7 +1,7 @@
 """Real EOIR code values for the synthetic release, read from `reference/` beside this file.
 
 Every code the generator writes comes from here, and the release's `Lookup/` tables are built
-from these real rows laid out in the 2026-04 headers (research/eoir_format.md §4). Columns whose
+from these real rows laid out in the 2026-04 headers (docs/EOIR_FORMAT.md#lookup-tables). Columns whose
 real values no public source shows are filled as documented per builder below.
 """
 
@@ -19,10 +19,10 @@ from pathlib import Path
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 # Audit timestamp for lookup rows whose source has none: the real lookup `datCreatedOn`
-# `2003-08-07 00:00:00.000` seen in the 2026-04 files (research §2, [DK]).
+# `2003-08-07 00:00:00.000` seen in the 2026-04 files (docs/EOIR_FORMAT.md#dates-times-booleans, [DK]).
 LOOKUP_CREATED_ON = "2003-08-07 00:00:00.000"
 
-# Case types with a charging document, whose DEC_CODE `I` is a PD termination (research §5).
+# Case types with a charging document, whose DEC_CODE `I` is a PD termination (docs/EOIR_FORMAT.md#pd-closures-in-the-data).
 PD_TERMINATION_CASE_TYPES = ("RMV", "DEP", "EXC", "REC")
 
 
@@ -64,7 +64,7 @@ def statutory_flags(code: str) -> tuple[str, str]:
     """(criminal_flag, aggravate_felon) for a charge code, from its statutory section.
 
     The real tbllookupCharges has these columns but no public source shows their values
-    (research §4c). They are filled here from the INA section alone: 237(a)(2)(A)(iii) and the
+    (docs/EOIR_FORMAT.md#charge-codes). They are filled here from the INA section alone: 237(a)(2)(A)(iii) and the
     legacy 241(a)(2)(A)(iii) are the aggravated-felony grounds (aggravate_felon 1); every
     212(a)(2), 237(a)(2) and 241(a)(2) ground is criminal (criminal_flag 1). Punctuated junk
     spellings such as `237(a)(02)(A)(i  )(I  )` are read after dropping brackets and spaces.
@@ -119,7 +119,7 @@ class Decision:
     description: str
 
 
-# EOIR added OTHER_COMP `M` after 2014 (research §5: [MB] 2025 description, field and case
+# EOIR added OTHER_COMP `M` after 2014 (docs/EOIR_FORMAT.md#pd-closures-in-the-data: [MB] 2025 description, field and case
 # types not public). Assumed: an OTHER_COMP code for every case type that has `Y`.
 _IN_COURT_PD = "In Court Prosecutorial Discretion - Admin Closure"
 
@@ -270,7 +270,7 @@ def lookup_case_type_rows() -> list[list[str]]:
     ]
 
 
-# research §4b: CUSTODY codes ([MB] lookups.json key "tblLookupCustodyStatus"; marrowb's separate
+# docs/EOIR_FORMAT.md#other-code-tables: CUSTODY codes ([MB] lookups.json key "tblLookupCustodyStatus"; marrowb's separate
 # lookups/tblLookupCustodyStatus.json wrongly holds case types, so it is not used).
 CUSTODY_STATUS = {"N": "Never Detained", "D": "Detained", "R": "Released"}
 
@@ -284,7 +284,7 @@ def lookup_custody_rows() -> list[list[str]]:
 
 @cache
 def case_priorities() -> dict[str, str]:
-    """CASEPRIORITY_CODE values; `N/A` ("Not Applicable") is a real code (research §2, §4b),
+    """CASEPRIORITY_CODE values; `N/A` ("Not Applicable") is a real code (docs/EOIR_FORMAT.md#null-spellings, docs/EOIR_FORMAT.md#other-code-tables),
     which pandas had turned into a NaN key in marrowb's map."""
     return {
         ("N/A" if k == "NaN" else k): v

@@ -1,14 +1,14 @@
 """A deterministic SYNTHETIC ICE removals release in the real ERO-LESA STU workbook layout.
 
 The layout imitated is the March 2026 Deportation Data Project release 2026-ICLI-00005
-(research/ice_removals.md §1b): a cover block above the header, the header on Excel row 7,
+(docs/ICE_FORMAT.md#2026-icli-00005): a cover block above the header, the header on Excel row 7,
 the 39 columns in their published order, records split over several sheets with the same
 columns (every sheet repeats the cover block and header), one file per group of fiscal years,
 the data date in the file name. Quirks planted on purpose, so the reader and cleaner have
 something to find:
 
 - redaction tokens in the always-redacted `Birth Date` column, in all their spellings
-  (research §0), and now and then in `County`;
+  (docs/ICE_FORMAT.md#workbook-layout), and now and then in `County`;
 - NCIC codes as text with leading zeros (`0301`) and ICE's alphanumeric codes (`70AA`);
 - a few impossible dates (1900-01-01, dates after the release date);
 - a few final order dates stored as bare Excel serial numbers instead of formatted dates;
@@ -33,9 +33,9 @@ import xlsxwriter
 SAMPLE_LAYOUT = "2026-ICLI-00005"
 SAMPLE_RELEASE_DATE = date(2026, 3, 11)
 DEFAULT_SEED = 20260311
-HEADER_ROW = 7  # Excel row of the header in the 2025/2026 STU files (research §0: skip = 6)
+HEADER_ROW = 7  # Excel row of the header in the 2025/2026 STU files (docs/ICE_FORMAT.md#workbook-layout: skip = 6)
 
-# The 2026-ICLI-00005 removals columns in published order (research/ice_removals.md §1b).
+# The 2026-ICLI-00005 removals columns in published order (docs/ICE_FORMAT.md#2026-icli-00005).
 COLUMNS_2026 = (
     "Departed Date",
     "Port of Departure",
@@ -104,7 +104,7 @@ PENDING_SHARE = 0.04
 # Convicted rows whose Case Threat Level is left blank, to exercise the derived level.
 MISSING_LEVEL_SHARE = 0.05
 
-# (code, MSC label, weight, P(level 1), P(level 2)); labels in ICE's style (research §1f).
+# (code, MSC label, weight, P(level 1), P(level 2)); labels in ICE's style (docs/ICE_FORMAT.md#other-tables).
 CHARGES = (
     ("5404", "Driving Under Influence Liquor", 18, 0.05, 0.15),
     ("0301", "Illegal Entry (INA SEC.101(a)(43)(O), 8USC1325 only)", 14, 0.02, 0.18),
@@ -254,7 +254,7 @@ def _make_rows(n_rows: int, seed: int) -> list[dict]:
                 "TOA Case Category": rng.choice(CASE_CATEGORIES),
                 "Latest Apprehension Final Program": program,
                 "Latest Arresting Agency": agency,
-                # apprehension dates carry a time of day, as in 42034 (research §1c)
+                # apprehension dates carry a time of day, as in 42034 (docs/ICE_FORMAT.md#2023-icfo-42034)
                 "Latest Apprehension Date": datetime.combine(
                     departed - timedelta(days=rng.randint(1, 300)), datetime.min.time()
                 )
@@ -323,7 +323,7 @@ def _make_rows(n_rows: int, seed: int) -> list[dict]:
     for i in rng.sample(range(1, len(rows)), k=min(n_quirk, len(rows) - 1)):
         rows[i]["Anonymized Identifier"] = rows[i - 1]["Anonymized Identifier"]
         rows[i]["Departed Date"] = rows[i - 1]["Departed Date"]
-    # Impossible dates: Excel's day 1 and dates after the release date (research §1c).
+    # Impossible dates: Excel's day 1 and dates after the release date (docs/ICE_FORMAT.md#2023-icfo-42034).
     for i in rng.sample(range(len(rows)), k=min(n_quirk, len(rows))):
         rows[i]["Entry Date"] = datetime(1900, 1, 1)
     convicted = [i for i, r in enumerate(rows) if r["MSC Conviction Date"] is not None]

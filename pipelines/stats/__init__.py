@@ -1,4 +1,4 @@
-"""Estimators behind issue 4 (no Dagster imports): grouped logit with court-clustered SEs, marginal
+"""Estimators behind the models of docs/DECISIONS.md#models (no Dagster imports): grouped logit with court-clustered SEs, marginal
 effects, the era gap, and robustness models, validated against row-level statsmodels fits.
 
 Typical use on the mart's cells (one row per lead_charge_category, custody, represented,

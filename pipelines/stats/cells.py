@@ -15,7 +15,7 @@ import polars as pl
 from pipelines.stats.design import as_polars
 from pipelines.stats.tables import read_counts
 
-# The mart's cell key (issue 4): one cell per covariate pattern, court and period.
+# The mart's cell key (docs/DECISIONS.md#models): one cell per covariate pattern, court and period.
 CELL_KEYS: tuple[str, ...] = (
     "lead_charge_category",
     "custody",

@@ -3,7 +3,7 @@
 Where the provenance goes (decided here, one rule for every table):
 
 * CSV: leading ``#`` comment lines (title, SYNTHETIC mark, suppression note, provenance), then
-  a plain header row and data. The file itself carries its provenance (DESIGN §1: "every file
+  a plain header row and data. The file itself carries its provenance (docs/DECISIONS.md#provenance: "every file
   carries its provenance"); readers skip the lines with ``pl.read_csv(p, comment_prefix="#")``,
   ``pd.read_csv(p, comment="#")``, R ``read.csv(p, comment.char="#")``; Stata users
   ``import delimited`` with ``rowrange()``/``varnames()`` set past the comment block, whose

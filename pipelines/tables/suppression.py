@@ -1,4 +1,4 @@
-"""Small-cell suppression for everything the pipeline publishes (DESIGN §8).
+"""Small-cell suppression for everything the pipeline publishes (docs/DECISIONS.md#small-cells).
 
 Rules (one place, applied to charts' data and to tables alike):
 
