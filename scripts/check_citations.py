@@ -30,8 +30,11 @@ from typing import NamedTuple
 
 SCANNED = ("pipelines", "sql", "data", "docs")
 TEXT_SUFFIXES = {".py", ".sql", ".csv", ".md", ".txt", ".json", ".yaml", ".yml", ".toml"}
-# Generated or bulky data that holds no citations (the sample's zip and workbooks are binary).
-SKIPPED_DIRS = ("data/raw", "data/derived")
+# Where releases and the warehouse land at run time (a user's unpacked release is gigabytes of
+# CSV); of data/raw only the embedded sample's notes belong to the repository.
+SKIPPED_DIRS = ("data/raw/", "data/derived/")
+KEPT_UNDER_SKIPPED = ("data/raw/sample/",)
+MAX_BYTES = 5_000_000
 TOP_LEVEL = ("docs", "pipelines", "sql", "data", "tests", "scripts", "benchmarks", "reports")
 # Where a user's releases, the warehouse and the reports go at run time: a path there names a
 # location, not a file of the repository.
@@ -108,7 +111,8 @@ def _files(root: Path) -> Iterator[Path]:
             if (
                 p.is_file()
                 and p.suffix.lower() in TEXT_SUFFIXES
-                and not rel.startswith(SKIPPED_DIRS)
+                and (not rel.startswith(SKIPPED_DIRS) or rel.startswith(KEPT_UNDER_SKIPPED))
+                and p.stat().st_size <= MAX_BYTES
                 and "__pycache__" not in p.parts
             ):
                 yield p

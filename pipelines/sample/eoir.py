@@ -6,10 +6,11 @@ writes `EOIR Case Data.zip` (or, with --no-zip, the same tree as a folder) and, 
 `truth.json`: the generator's parameters and the counts later stages must recover.
 
 What is real and what is made up
-- Layout, headers, encoding, date/time/NULL spellings: docs/EOIR_FORMAT.md#release-layout, docs/EOIR_FORMAT.md#lookup-tables.
+- Layout, headers, encoding, date/time/NULL spellings: docs/EOIR_FORMAT.md (release layout to
+  lookup tables).
 - Every code (court, judge, nationality, language, case type, decision, charge, custody, case
-  priority) is a real EOIR value from `reference/` (see eoir_reference.py); the Lookup/ tables
-  are built from those real rows.
+  priority) is a real EOIR value from the project's tables in data/reference/ (see codes.py);
+  the Lookup/ tables are built from the same rows.
 - The people, dates and outcomes are synthetic, drawn from a seeded generator with known
   effects (see `truth.json` -> "model").
 
@@ -47,8 +48,8 @@ import polars as pl
 
 from pipelines.classify.categories import CATEGORY_NAMES
 from pipelines.classify.policy import POLICY_DATES
+from pipelines.sample import codes as ref
 from pipelines.sample import eoir_format as fmt
-from pipelines.sample import eoir_reference as ref
 from pipelines.settings import DEFAULT_PENDING_ON, DEFAULT_WINDOW_END, DEFAULT_WINDOW_START
 
 GENERATOR_VERSION = 1
@@ -75,9 +76,11 @@ NST, AF, OC, EWI, OI, MISC = range(6)
 assert CATEGORIES[AF] == "aggravated_felony" and CATEGORIES[EWI] == "entry_without_inspection"
 _NONE = 6
 
-# Real EOIR spellings (reference/marrowb_tbllookupCharges.json), with relative weights. Only
-# codes whose category follows plainly from docs/DECISIONS.md#charge-severity / docs/EOIR_FORMAT.md#charge-categories are drawn, so the truth
-# does not hinge on a disputable classification: e.g. 237a02Di (TRAC: national security, docs/DECISIONS.md#charge-severity:
+# Real EOIR spellings (tbllookupCharges rows of data/reference/eoir_lookup_codes.csv), with
+# relative weights. Only codes whose category follows plainly from
+# docs/DECISIONS.md#charge-severity and docs/EOIR_FORMAT.md#charge-categories are drawn, so the
+# truth does not hinge on a disputable classification: e.g. 237a02Di (TRAC: national security;
+# docs/DECISIONS.md#charge-severity:
 # 237(a)(2) criminal) and 237a03Bi are never used; 212a06Ci (fraud) is other immigration.
 _DEPARTURE_CONTROL = {f"2153{c}": 1.0 for c in "abcdefghijk"}  # misc: not a removal ground
 CHARGE_POOLS: dict[str, dict[int, dict[str, float]]] = {
@@ -207,8 +210,8 @@ PRIORITY_SHARE = 0.10
 PRIORITY_CODES = {"AWC/ATD": 0.35, "AWC/D": 0.15, "RBC/D": 0.15, "UC": 0.30, "CR": 0.05}
 
 # --- people and places ---------------------------------------------------------------------
-# Real NAT codes (reference/jgutman_tblLookupNationality.csv) with shares of the 2008-2016
-# docket, and the LANG code (reference/marrowb_tblLanguage.json) spoken.
+# Real NAT codes (data/reference/eoir_nationalities.csv) with shares of the 2008-2016
+# docket, and the LANG code (tblLanguage rows of data/reference/eoir_lookup_codes.csv) spoken.
 NATIONALITIES = {
     "MX": (0.42, "SP"), "GT": (0.11, "SP"), "ES": (0.10, "SP"), "HO": (0.09, "SP"),
     "CH": (0.04, "MAN"), "IN": (0.02, "PUN"), "DR": (0.02, "SP"), "EC": (0.015, "SP"),
@@ -1031,7 +1034,9 @@ def _plan_quirks(world: _World, chunk: _Chunk) -> list[_Quirk]:
             + f[released:]
         )
 
-    def extra_before_comp(f):  # docs/EOIR_FORMAT.md#tab-shifted-rows: B_TblProceeding extra tabs before COMP_DATE
+    def extra_before_comp(
+        f,
+    ):  # docs/EOIR_FORMAT.md#tab-shifted-rows: B_TblProceeding extra tabs before COMP_DATE
         i = _col(P, "COMP_DATE")
         return f[:i] + [""] + f[i:]
 

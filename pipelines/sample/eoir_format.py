@@ -82,9 +82,9 @@ def _base_city_header() -> list[str]:
     return cols
 
 
-# docs/EOIR_FORMAT.md#lookup-tables: current (2026-04) lookup headers. tblLookupAlienNat's header is NOT established by any
-# public source; [DD] validates NAT against its `str_code` column, so a strCode/strDescription
-# layout like the other small lookups is assumed.
+# docs/EOIR_FORMAT.md#lookup-tables: current lookup headers, each equal to the column list of
+# deportationdata/eoir's column-type table of the October 2025 release (tests compare them);
+# tblLookupAlienNat's is known from that table only.
 LOOKUP_HEADERS: dict[str, list[str]] = {
     "tbllookupCharges": [
         "idnCharges", "strCode", "strCodeString", "strCodeDescription", "applicable_case_type1",
@@ -101,7 +101,8 @@ LOOKUP_HEADERS: dict[str, list[str]] = {
         "datModifiedOn", "blnActive",
     ],
     "tblLookupAlienNat": [
-        "idnAlienNat", "strCode", "strDescription", "blnActive", "datCreatedOn", "datModifiedOn",
+        "idnNat", "strCode", "strDescription", "Nacara", "blnActive", "datCreatedOn",
+        "datModifiedOn",
     ],
     "tblLookupCaseType": [
         "idnCaseType", "strCode", "strDescription", "blnActive", "datCreatedOn", "datModifiedOn",

@@ -124,16 +124,19 @@ def test_ncic_family_and_immigration_only_conviction():
         )
     )  # fmt: skip
     assert df["ncic_family_code"].to_list() == ["03", "70", "93", "73", "03", None, None, None]
-    assert df["ncic_family"].to_list() == [
-        "Immigration",
-        "Crimes Against Person",
-        "Unlisted NCIC family 93",
-        "Public Order Crimes",  # 73xx is public order, not immigration (research §3c)
-        "Immigration",
-        None,
-        None,
-        None,
-    ]
+    assert (
+        df["ncic_family"].to_list()
+        == [
+            "Immigration",
+            "Crimes Against Person",
+            "Unlisted NCIC family 93",
+            "Public Order Crimes",  # 73xx is public order, not immigration (docs/ICE_FORMAT.md#ncic-offense-codes)
+            "Immigration",
+            None,
+            None,
+            None,
+        ]
+    )
     assert df["immigration_only_conviction"].to_list() == [
         True,
         False,

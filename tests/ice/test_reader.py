@@ -54,7 +54,7 @@ def _two_rows(header):
 def test_each_layout_header_found_and_renamed(tmp_path, release, header, header_row, sheet):
     sheets = [Sheet(sheet, header, _two_rows(header), header_row=header_row)]
     if release == "14-03290":
-        # the NYT release keeps prose on other sheets around "Details" (research §1d)
+        # the NYT release keeps prose on other sheets around "Details" (docs/ICE_FORMAT.md#14-03290)
         sheets = [
             Sheet("Notes", None, prose=["These data were released under FOIA 14-03290."]),
             *sheets,

@@ -1,7 +1,7 @@
 """Write ICE STU-style xlsx workbooks for the tests (xlsxwriter), in the published layouts.
 
 The header lists are the verbatim column names of each release as documented in
-research/ice_removals.md §1 (written out here, not taken from the alias table, so that the
+docs/ICE_FORMAT.md#columns-by-release (written out here, not taken from the alias table, so that the
 tests check the table against the documented layouts).
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-# 2023-ICFO-42034 (FY2012-2023), header on row 6, 'Identifer' misspelled (research §1c).
+# 2023-ICFO-42034 (FY2012-2023), header on row 6, 'Identifer' misspelled (docs/ICE_FORMAT.md#2023-icfo-42034).
 HEADER_42034 = [
     "Departure Date", "Port of Departure", "Departure Country", "Case Status", "Case Category",
     "Final Order Yes No", "Final Order Date", "Case ID", "Gender", "Birth Country",
@@ -23,7 +23,7 @@ HEADER_42034 = [
     "Processing Disposition", "Current Program", "Apprehension Date", "Charge Section Code",
     "Charge Code", "Anonymized Identifer",
 ]  # fmt: skip
-# 2024-ICFO-39357, the Aug 2025 release, header on row 7 (research §1a).
+# 2024-ICFO-39357, the Aug 2025 release, header on row 7 (docs/ICE_FORMAT.md#2024-icfo-39357).
 HEADER_2025_AUG = [
     "Departed Date", "Port of Departure", "Departure Country", "Docket AOR", "Apprehension State",
     "Apprehension County", "Case Status", "Gender", "Birth Country", "Citizenship Country",
@@ -37,7 +37,7 @@ HEADER_2025_AUG = [
     "Latest Person Departed Date", "Alien File Number", "EID Case ID", "EID Subject ID",
     "Unique Identifier",
 ]  # fmt: skip
-# 2026-ICLI-00005, the March 2026 release, header on row 7 (research §1b).
+# 2026-ICLI-00005, the March 2026 release, header on row 7 (docs/ICE_FORMAT.md#2026-icli-00005).
 HEADER_2026_MAR = [
     "Departed Date", "Port of Departure", "Departure Country", "Case AOR", "State", "County",
     "Case Status", "Gender", "Birth Country", "Citizenship Country", "Birth Date", "Birth Year",
@@ -50,7 +50,7 @@ HEADER_2026_MAR = [
     "Final Charge Section", "Prior Deport Yes No", "Anonymized Identifier",
 ]  # fmt: skip
 # 14-03290, NYT FY2003-2013, data on sheet "Details"; the first header cell is the STU banner
-# and the raw headers are DDP's names with spaces (research §1d).
+# and the raw headers are DDP's names with spaces (docs/ICE_FORMAT.md#14-03290).
 HEADER_NYT = [
     "ERO LESA Statistical Tracking Unit", "Departed Date", "Port Of Departure",
     "Departed To Country", "Case Status", "Gender", "Country of Birth", "Country of Citizenship",

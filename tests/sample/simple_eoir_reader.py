@@ -1,6 +1,6 @@
 """A deliberately simple reader of a synthetic EOIR release, independent of the generator.
 
-It knows only what research/eoir_format.md says about the format and what DESIGN.md §4-§5 say
+It knows only what docs/EOIR_FORMAT.md says about the format and what docs/DECISIONS.md#pd-rule, docs/DECISIONS.md#charge-severity say
 about PD closures and charge categories; it shares no code with pipelines.sample, so the truth
 tests compare the generator's bookkeeping with what its files actually say.
 """
@@ -58,7 +58,7 @@ def parse_date(value: str) -> date | None:
 
 
 def charge_category(code: str) -> str:
-    """DESIGN.md §5 applied to a compact EOIR code (spaces removed)."""
+    """docs/DECISIONS.md#charge-severity applied to a compact EOIR code (spaces removed)."""
     c = code.replace(" ", "")
     if re.match(r"^(237a04|241a04|212a03)", c):
         return "national_security_terrorism"

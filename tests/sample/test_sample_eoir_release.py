@@ -1,6 +1,6 @@
 """The synthetic EOIR release: layout, format, quirks, determinism and the truth it records.
 
-Expected headers are copied from research/eoir_format.md §3-§4 (not imported from the
+Expected headers are copied from docs/EOIR_FORMAT.md#core-table-columns, docs/EOIR_FORMAT.md#lookup-tables (not imported from the
 generator), and every count is recomputed from the written files with an independent reader.
 """
 
@@ -25,20 +25,21 @@ from simple_eoir_reader import (
 
 from pipelines.sample.eoir import main, write_sample_release
 
-# research/eoir_format.md §3 (2026-04 headers).
+# docs/EOIR_FORMAT.md#core-table-columns (2026-04 headers).
 HEADERS_2026_04 = {
     "A_TblCase": "IDNCASE, ALIEN_CITY, ALIEN_STATE, ALIEN_ZIPCODE, UPDATED_ZIPCODE, UPDATED_CITY, NAT, LANG, CUSTODY, SITE_TYPE, E_28_DATE, ATTY_NBR, CASE_TYPE, UPDATE_SITE, LATEST_HEARING, LATEST_TIME, LATEST_CAL_TYPE, UP_BOND_DATE, UP_BOND_RSN, CORRECTIONAL_FAC, RELEASE_MONTH, RELEASE_YEAR, INMATE_HOUSING, DATE_OF_ENTRY, C_ASY_TYPE, C_BIRTHDATE, C_RELEASE_DATE, UPDATED_STATE, ADDRESS_CHANGEDON, ZBOND_MRG_FLAG, Sex, DATE_DETAINED, DATE_RELEASED, LPR, DETENTION_DATE, DETENTION_LOCATION, DCO_LOCATION, DETENTION_FACILITY_TYPE, CASEPRIORITY_CODE",
     "B_TblProceeding": "IDNPROCEEDING, IDNCASE, OSC_DATE, INPUT_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, IJ_CODE, TRANS_IN_DATE, PREV_HEARING_LOC, PREV_HEARING_BASE, PREV_IJ_CODE, TRANS_NBR, HEARING_DATE, HEARING_TIME, DEC_TYPE, DEC_CODE, DEPORTED_1, DEPORTED_2, OTHER_COMP, APPEAL_RSVD, APPEAL_NOT_FILED, COMP_DATE, ABSENTIA, VENUE_CHG_GRANTED, TRANSFER_TO, DATE_APPEAL_DUE_STATUS, TRANSFER_STATUS, CUSTODY, CASE_TYPE, NAT, LANG, SCHEDULED_HEAR_LOC, CORRECTIONAL_FAC, CRIM_IND, IHP, AGGRAVATE_FELON, DATE_DETAINED, DATE_RELEASED",
     "B_TblProceedCharges": "IDNPRCDCHG, IDNCASE, IDNPROCEEDING, CHARGE, CHG_STATUS",
     "tbl_CasePriorityHistory": "idnCasePriHistory, casePriority_code, idnCase, DATCREATEDON, DATMODIFIEDON",
     "tbl_RepsAssigned": "IDNREPSASSIGNED, IDNCASE, STRATTYLEVEL, STRATTYTYPE, PARENT_TABLE, PARENT_IDN, BASE_CITY_CODE, INS_TA_DATE_ASSIGNED, E_27_DATE, E_28_DATE, BLNPRIMEATTY",
-    # §4 lookups
+    # docs/EOIR_FORMAT.md#lookup-tables lookups
     "tbllookupCharges": "idnCharges, strCode, strCodeString, strCodeDescription, applicable_case_type1, applicable_case_type2, applicable_case_type3, criminal_flag, aggravate_felon, DatCreatedOn, DatModifiedOn, blnActive",
     "tblLookupCourtDecision": "idnCourtDecision, strCaseType, strDecCode, strDecDescription, strDecType, strFinalDisposition, blnActive, datCreatedOn, datModifiedOn",
     "tblLookup_CasePriority": "idnCasePriority, strCode, strDescription, strDays, DATCREATEDON, DATMODIFIEDON, blnActive, blnBypasscal",
     "tblLookupCaseType": "idnCaseType, strCode, strDescription, blnActive, datCreatedOn, datModifiedOn, strAnsirCode",
     "tblLookupCustodyStatus": "idnCustodyStatus, strCode, strSelecBoxVal, strDescription, blnActive, datCreatedOn, datModifiedOn",
     "tblLookupNationality": "ID, NAT_CODE, NAT_NAME, NAT_COUNTRY_NAME, NAT_NACARA_COUNTRY, datCreatedOn, datModifiedOn, blnActive",
+    "tblLookupAlienNat": "idnNat, strCode, strDescription, Nacara, blnActive, datCreatedOn, datModifiedOn",
 }
 HEADERS_2026_04 = {k: v.split(", ") for k, v in HEADERS_2026_04.items()}
 CORE = [
