@@ -1,8 +1,13 @@
 """Loaders for the classification reference tables in data/reference/.
 
+- `charge_prefix_rules.csv`: the citation-prefix rules (`rule_id`, `pattern`, `category`,
+  `legal_basis`, `source`); a pattern ending in `*` matches citations that start with the rest,
+  any other pattern matches exactly.
 - `charge_severity.csv`: one row per canonical EOIR charge code with its citation, severity
-  category, description, legal basis, source, the raw EOIR lookup spellings that map to it
-  (`lookup_spellings`, `|`-separated, spaces kept exactly) and notes.
+  category, description, legal basis, the prefix rule it follows (`rule_id`), source, the raw
+  EOIR lookup spellings that map to it (`lookup_spellings`, `|`-separated, spaces kept exactly)
+  and notes. A row that follows its rule leaves `legal_basis` empty and takes the rule's; a row
+  with a basis of its own (a category the rule does not give, or a narrower reading) states it.
 - `pd_codes.csv`: the prosecutorial-discretion completion codes (see `pipelines.classify.pd`).
 
 The CSVs are read with the csv module, not a type-guessing reader, because charge codes carry
@@ -21,6 +26,7 @@ from pipelines.classify.categories import CATEGORY_BY_NAME, CATEGORY_NAMES
 from pipelines.settings import REFERENCE_DIR
 
 CHARGE_SEVERITY_CSV = REFERENCE_DIR / "charge_severity.csv"
+CHARGE_PREFIX_RULES_CSV = REFERENCE_DIR / "charge_prefix_rules.csv"
 PD_CODES_CSV = REFERENCE_DIR / "pd_codes.csv"
 
 CHARGE_SEVERITY_COLUMNS = (
@@ -29,6 +35,7 @@ CHARGE_SEVERITY_COLUMNS = (
     "category",
     "description",
     "legal_basis",
+    "rule_id",
     "source",
     "lookup_spellings",
     "notes",
@@ -36,6 +43,19 @@ CHARGE_SEVERITY_COLUMNS = (
 SPELLING_SEPARATOR = "|"
 
 _WHITESPACE = re.compile(r"\s+")
+
+
+PREFIX_RULE_COLUMNS = ("rule_id", "pattern", "category", "legal_basis", "source")
+
+
+class PrefixRule(NamedTuple):
+    """`pattern` ending in `*` matches citations starting with the rest; otherwise exact match."""
+
+    pattern: str
+    category: str
+    legal_basis: str
+    rule_id: str = ""
+    source: str = ""
 
 
 class ChargeReference(NamedTuple):
@@ -47,6 +67,7 @@ class ChargeReference(NamedTuple):
     source: str
     lookup_spellings: tuple[str, ...]
     notes: str
+    rule_id: str = ""
 
 
 def spelling_key(raw: str) -> str:
@@ -74,9 +95,57 @@ def _read_csv(path: Path, expected: tuple[str, ...]) -> list[tuple[int, dict[str
         return [(i + 2, row) for i, row in enumerate(reader)]
 
 
-def read_charge_severity(path: Path | str = CHARGE_SEVERITY_CSV) -> dict[str, ChargeReference]:
-    """Read and validate charge_severity.csv into {charge_code: row}."""
+def read_prefix_rules(path: Path | str = CHARGE_PREFIX_RULES_CSV) -> tuple[PrefixRule, ...]:
+    """Read and validate charge_prefix_rules.csv (ids and patterns unique, known categories)."""
     path = Path(path)
+    rules: list[PrefixRule] = []
+    ids: set[str] = set()
+    patterns: set[str] = set()
+    for line, row in _read_csv(path, PREFIX_RULE_COLUMNS):
+        rule = PrefixRule(
+            pattern=row["pattern"],
+            category=row["category"],
+            legal_basis=row["legal_basis"],
+            rule_id=row["rule_id"],
+            source=row["source"],
+        )
+        if not rule.rule_id or rule.rule_id != rule.rule_id.strip() or rule.rule_id in ids:
+            raise ValueError(
+                f"{path} line {line}: rule_id {rule.rule_id!r} is empty, padded or repeated"
+            )
+        if not rule.pattern or rule.pattern in patterns:
+            raise ValueError(f"{path} line {line}: pattern {rule.pattern!r} is empty or repeated")
+        if rule.category not in CATEGORY_BY_NAME:
+            raise ValueError(
+                f"{path} line {line}: category {rule.category!r} of rule {rule.rule_id!r} is not "
+                f"one of {', '.join(CATEGORY_NAMES)}"
+            )
+        if not rule.legal_basis.strip() or not rule.source.strip():
+            raise ValueError(
+                f"{path} line {line}: rule {rule.rule_id!r} needs a legal_basis and a source"
+            )
+        ids.add(rule.rule_id)
+        patterns.add(rule.pattern)
+        rules.append(rule)
+    return tuple(rules)
+
+
+@lru_cache(maxsize=1)
+def prefix_rules() -> tuple[PrefixRule, ...]:
+    """The repository's charge_prefix_rules.csv (read once per process)."""
+    return read_prefix_rules(CHARGE_PREFIX_RULES_CSV)
+
+
+def read_charge_severity(
+    path: Path | str = CHARGE_SEVERITY_CSV, rules: tuple[PrefixRule, ...] | None = None
+) -> dict[str, ChargeReference]:
+    """Read and validate charge_severity.csv into {charge_code: row}.
+
+    A row's `rule_id` must name a rule of `rules` (default: the repository's prefix rules); an
+    empty `legal_basis` is the rule's.
+    """
+    path = Path(path)
+    rules_by_id = {r.rule_id: r for r in (prefix_rules() if rules is None else rules)}
     table: dict[str, ChargeReference] = {}
     keys: dict[str, tuple[str, int]] = {}
     for line, row in _read_csv(path, CHARGE_SEVERITY_COLUMNS):
@@ -91,9 +160,19 @@ def read_charge_severity(path: Path | str = CHARGE_SEVERITY_CSV) -> dict[str, Ch
                 f"{path} line {line}: category {row['category']!r} for {code!r} is not one of "
                 f"{', '.join(CATEGORY_NAMES)}"
             )
-        if not row["legal_basis"].strip():
+        rule_id = (row.get("rule_id") or "").strip()
+        if rule_id and rule_id not in rules_by_id:
             raise ValueError(
-                f"{path} line {line}: {code!r} has no legal_basis; every row needs one"
+                f"{path} line {line}: rule_id {rule_id!r} of {code!r} is not in "
+                f"{CHARGE_PREFIX_RULES_CSV.name}"
+            )
+        legal_basis = row["legal_basis"]
+        if not legal_basis.strip():
+            legal_basis = rules_by_id[rule_id].legal_basis if rule_id else ""
+        if not legal_basis.strip():
+            raise ValueError(
+                f"{path} line {line}: {code!r} has no legal_basis and no rule_id; every row "
+                "needs one or the other"
             )
         if code in table:
             raise ValueError(f"{path} line {line}: charge_code {code!r} appears twice")
@@ -112,10 +191,11 @@ def read_charge_severity(path: Path | str = CHARGE_SEVERITY_CSV) -> dict[str, Ch
             citation=row["citation"],
             category=row["category"],
             description=row["description"],
-            legal_basis=row["legal_basis"],
+            legal_basis=legal_basis,
             source=row["source"],
             lookup_spellings=spellings,
             notes=row["notes"],
+            rule_id=rule_id,
         )
     return table
 

@@ -5,14 +5,15 @@ Order of decision for one charge spelling (`classify_charge`):
    data/reference/charge_severity.csv takes that row's category and legal basis
    (`category_source = "reference"`, `is_known_code = True`).
 2. A parseable code absent from the table (an unseen `237a02Ex`, say) takes the category of the
-   longest matching citation prefix in `PREFIX_RULES` (`category_source = "rule"`).
+   longest matching citation prefix in data/reference/charge_prefix_rules.csv (`PREFIX_RULES`;
+   `category_source = "rule"`).
 3. An unparseable or empty spelling is `miscellaneous` with `category_source = "unknown"` and no
    canonical code; the unknown-code asset check counts these.
 4. Where a release's tbllookupCharges has `criminal_flag` / `aggravate_felon`,
    `reconcile_with_release_flags` may raise the category (`category_source = "release_lookup"`)
    and reports every disagreement with the table.
 
-`PREFIX_RULES` and the table are kept consistent by tests/classify: every table code that the
+The rules and the table are kept consistent by tests/classify: every table code that the
 grammar parses gets the same category from the rules, so the table is the reviewable list and the
 rules only extend it to spellings the lookup does not have.
 
@@ -53,7 +54,7 @@ from pipelines.classify.categories import (
     rank_of,
 )
 from pipelines.classify.charges import NormalizedCharge, normalize_charge
-from pipelines.classify.reference import charge_severity_table
+from pipelines.classify.reference import PrefixRule, charge_severity_table, prefix_rules
 
 NS, AF, CRIM, EWI, IMM, MISC = (
     NATIONAL_SECURITY_TERRORISM,
@@ -64,259 +65,9 @@ NS, AF, CRIM, EWI, IMM, MISC = (
     MISCELLANEOUS,
 )
 
-TRAC_260 = "TRAC report 260 charge detail table (trac.syr.edu/immigration/reports/260/include/detailchg.html)"
-_OLD = "former INA 241(a)({}) (1952 Act numbering, before the Immigration Act of 1990)"
-_OLD212 = "former INA 212(a)({}) (1952 Act numbering, before the Immigration Act of 1990)"
-
-
-class PrefixRule(NamedTuple):
-    """`pattern` ending in `*` matches citations starting with the rest; otherwise exact match."""
-
-    pattern: str
-    category: str
-    legal_basis: str
-
-
-PREFIX_RULES: tuple[PrefixRule, ...] = (
-    # --- INA 212(a): grounds of inadmissibility ---
-    PrefixRule(
-        "INA 212(a)*",
-        IMM,
-        "INA 212(a) — a ground of inadmissibility outside the criminal (212(a)(2)) and security "
-        "(212(a)(3)) grounds and entry without inspection (212(a)(6)(A)(i))",
-    ),
-    PrefixRule(
-        "INA 212(a)(2)*", CRIM, "INA 212(a)(2) — criminal and related grounds of inadmissibility"
-    ),
-    PrefixRule(
-        "INA 212(a)(3)*",
-        NS,
-        "INA 212(a)(3) — security and related grounds of inadmissibility (espionage, sabotage, "
-        "terrorist activities, foreign policy, totalitarian party membership, Nazi persecution, "
-        "genocide, torture, extrajudicial killing)",
-    ),
-    PrefixRule(
-        "INA 212(a)(6)(A)(i)*",
-        EWI,
-        "INA 212(a)(6)(A)(i) — present in the United States without being admitted or paroled "
-        "(entry without inspection)",
-    ),
-    PrefixRule(
-        "INA 212(a)(12)*",
-        CRIM,
-        _OLD212.format(12) + " — prostitution and commercialized vice; now INA 212(a)(2)(D)",
-    ),
-    PrefixRule(
-        "INA 212(a)(23)*",
-        CRIM,
-        _OLD212.format(23)
-        + " — narcotics convictions and traffickers; now INA 212(a)(2)(A)(i)(II) and 212(a)(2)(C)",
-    ),
-    PrefixRule(
-        "INA 212(a)(27)*",
-        NS,
-        _OLD212.format(27) + " — entry prejudicial to the public interest or endangering the "
-        "safety or security of the United States; now INA 212(a)(3)(A)",
-    ),
-    PrefixRule(
-        "INA 212(a)(28)*",
-        NS,
-        _OLD212.format(28) + " — anarchists and members of the Communist or other totalitarian "
-        "parties; now INA 212(a)(3)(D)",
-    ),
-    PrefixRule(
-        "INA 212(a)(29)*",
-        NS,
-        _OLD212.format(29)
-        + " — espionage, sabotage and subversive activities; now INA 212(a)(3)(A)",
-    ),
-    PrefixRule(
-        "INA 212(a)(33)*",
-        NS,
-        _OLD212.format(33) + " — participation in Nazi persecution; now INA 212(a)(3)(E)",
-    ),
-    # --- INA 237(a): grounds of deportability (since 1 April 1997) ---
-    PrefixRule(
-        "INA 237(a)*",
-        IMM,
-        "INA 237(a) — a ground of deportability outside the criminal offenses (237(a)(2)) and "
-        "security grounds (237(a)(4))",
-    ),
-    PrefixRule(
-        "INA 237(a)(2)*", CRIM, "INA 237(a)(2) — criminal offenses (grounds of deportability)"
-    ),
-    PrefixRule(
-        "INA 237(a)(2)(A)(iii)*",
-        AF,
-        "INA 237(a)(2)(A)(iii) — conviction of an aggravated felony (INA 101(a)(43))",
-    ),
-    PrefixRule(
-        "INA 237(a)(2)(D)(i)*",
-        NS,
-        "INA 237(a)(2)(D)(i) — conviction of espionage, sabotage, treason or sedition; counted as "
-        "national security by " + TRAC_260,
-    ),
-    PrefixRule(
-        "INA 237(a)(3)(B)(i)*",
-        NS,
-        "INA 237(a)(3)(B)(i) — conviction under INA 266(c) or section 36(c) of the Alien "
-        "Registration Act, 1940; counted as national security by " + TRAC_260,
-    ),
-    PrefixRule(
-        "INA 237(a)(4)*",
-        NS,
-        "INA 237(a)(4) — security and related grounds of deportability (espionage, terrorist "
-        "activities, foreign policy, Nazi persecution, genocide, torture, military-type training)",
-    ),
-    # --- former INA 241(a), Immigration Act of 1990 numbering (codes with a subparagraph) ---
-    PrefixRule(
-        "INA 241(a)*",
-        IMM,
-        "former INA 241(a) (deportation grounds before 1 April 1997) — a ground outside the "
-        "criminal, security and entry-without-inspection grounds",
-    ),
-    PrefixRule(
-        "INA 241(a)(1)(B)*",
-        EWI,
-        "former INA 241(a)(1)(B) (Immigration Act of 1990 numbering) — entered without inspection",
-    ),
-    PrefixRule(
-        "INA 241(a)(2)(*",
-        CRIM,
-        "former INA 241(a)(2) (Immigration Act of 1990 numbering) — criminal offenses",
-    ),
-    PrefixRule(
-        "INA 241(a)(2)(A)(iii)*",
-        AF,
-        "former INA 241(a)(2)(A)(iii) — conviction of an aggravated felony (INA 101(a)(43))",
-    ),
-    PrefixRule(
-        "INA 241(a)(2)(D)(i)*",
-        NS,
-        "former INA 241(a)(2)(D)(i) — conviction of espionage, sabotage, treason or sedition; "
-        "national security as its successor 237(a)(2)(D)(i) is in " + TRAC_260,
-    ),
-    PrefixRule(
-        "INA 241(a)(3)(B)(i)*",
-        NS,
-        "former INA 241(a)(3)(B)(i) — conviction under INA 266(c) or section 36(c) of the Alien "
-        "Registration Act, 1940; national security as its successor 237(a)(3)(B)(i) is in "
-        + TRAC_260,
-    ),
-    PrefixRule(
-        "INA 241(a)(4)(*",
-        NS,
-        "former INA 241(a)(4) (Immigration Act of 1990 numbering) — security and related grounds",
-    ),
-    # --- former INA 241(a), 1952 Act numbering (bare paragraphs; see module docstring) ---
-    PrefixRule("INA 241(a)(1)", IMM, _OLD.format(1) + " — excludable at the time of entry"),
-    PrefixRule(
-        "INA 241(a)(2)",
-        EWI,
-        _OLD.format(2)
-        + " — entered without inspection (Matter of Ruis, 18 I&N Dec. 320 (BIA 1982))",
-    ),
-    PrefixRule(
-        "INA 241(a)(3)",
-        IMM,
-        _OLD.format(3) + " — institutionalized at public expense for mental disease within five "
-        "years of entry",
-    ),
-    PrefixRule(
-        "INA 241(a)(4)", CRIM, _OLD.format(4) + " — conviction of a crime involving moral turpitude"
-    ),
-    PrefixRule(
-        "INA 241(a)(5)",
-        IMM,
-        _OLD.format(5) + " — failure to report address or registration and document offences "
-        "(in the 1990 numbering, public charge); an immigration ground in either reading",
-    ),
-    PrefixRule(
-        "INA 241(a)(6)",
-        NS,
-        _OLD.format(6) + " — anarchists and members of the Communist or other totalitarian parties",
-    ),
-    PrefixRule(
-        "INA 241(a)(7)", NS, _OLD.format(7) + " — subversive activities (former 212(a)(27), (29))"
-    ),
-    PrefixRule(
-        "INA 241(a)(8)", IMM, _OLD.format(8) + " — public charge within five years of entry"
-    ),
-    PrefixRule("INA 241(a)(9)", IMM, _OLD.format(9) + " — failure to maintain nonimmigrant status"),
-    PrefixRule(
-        "INA 241(a)(10)",
-        IMM,
-        _OLD.format(10) + " — entry from contiguous territory after arrival on a nonsignatory line",
-    ),
-    PrefixRule(
-        "INA 241(a)(11)",
-        CRIM,
-        _OLD.format(11)
-        + " — narcotic drug addiction or conviction of a narcotics or marihuana offence",
-    ),
-    PrefixRule("INA 241(a)(12)", CRIM, _OLD.format(12) + " — prostitution and commercialized vice"),
-    PrefixRule(
-        "INA 241(a)(13)",
-        IMM,
-        _OLD.format(13)
-        + " — aiding other aliens to enter unlawfully (smuggling; now INA 237(a)(1)(E))",
-    ),
-    PrefixRule("INA 241(a)(14)", CRIM, _OLD.format(14) + " — conviction of a firearms offence"),
-    PrefixRule(
-        "INA 241(a)(15)",
-        NS,
-        _OLD.format(15) + " — conviction under title I of the Alien Registration Act, 1940 "
-        "(subversive activities) within five years of entry",
-    ),
-    PrefixRule(
-        "INA 241(a)(16)",
-        NS,
-        _OLD.format(16) + " — more than one conviction under title I of the Alien Registration "
-        "Act, 1940",
-    ),
-    PrefixRule(
-        "INA 241(a)(17)",
-        NS,
-        _OLD.format(17) + " — undesirable resident after conviction under the espionage, sabotage "
-        "and related national-security statutes",
-    ),
-    PrefixRule(
-        "INA 241(a)(18)",
-        CRIM,
-        _OLD.format(18)
-        + " — conviction under INA 278 (importation of aliens for immoral purposes)",
-    ),
-    PrefixRule(
-        "INA 241(a)(19)",
-        NS,
-        _OLD.format(19) + " — participation in Nazi persecution (now INA 237(a)(4)(D))",
-    ),
-    # --- provisions that are not grounds of removability ---
-    PrefixRule(
-        "INA 242*",
-        MISC,
-        "INA 242 (before 1997: deportation procedure; 242(f) reinstatement of a prior order) — "
-        "a procedural provision, not a ground of inadmissibility or deportability",
-    ),
-    PrefixRule(
-        "INA 246*",
-        MISC,
-        "INA 246 — rescission of adjustment of status (case type REC), not a removal ground",
-    ),
-    PrefixRule("INA 215*", MISC, "INA 215 — departure control, not a removal ground"),
-    PrefixRule(
-        "8 CFR 215.3*",
-        MISC,
-        "8 CFR 215.3 — departure deemed prejudicial to the interests of the United States "
-        "(departure control, case type DCC); not a removal ground",
-    ),
-    PrefixRule(
-        "INA *",
-        MISC,
-        "an INA provision outside 212(a), 237(a) and former 241(a): not a ground of "
-        "inadmissibility or deportability",
-    ),
-)
+# The rules are data (data/reference/charge_prefix_rules.csv: id, pattern, category, legal basis,
+# source); charge_severity.csv rows name the rule they follow by `rule_id`.
+PREFIX_RULES: tuple[PrefixRule, ...] = prefix_rules()
 
 
 def match_rule(citation: str) -> PrefixRule | None:

@@ -16,10 +16,15 @@ from pipelines.classify.categories import (
 )
 from pipelines.classify.charges import normalize_charge, parse_charge
 from pipelines.classify.reference import (
+    CHARGE_PREFIX_RULES_CSV,
     CHARGE_SEVERITY_COLUMNS,
     CHARGE_SEVERITY_CSV,
+    PREFIX_RULE_COLUMNS,
+    PrefixRule,
     charge_severity_table,
+    prefix_rules,
     read_charge_severity,
+    read_prefix_rules,
     spelling_key,
 )
 from pipelines.classify.severity import (
@@ -403,3 +408,118 @@ def test_release_without_flag_columns_changes_nothing():
     assert release_flag_disagreements(lookup).height == 0
     cmap = charge_code_map(["212a06Ai"], release_lookup=lookup)
     assert cmap["category_source"].to_list() == ["reference"]
+
+
+# --- the prefix rules as data ------------------------------------------------------------------
+
+
+def _raw_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_prefix_rules_are_the_reference_table():
+    rules = prefix_rules()
+    assert len(rules) == 47
+    assert len({r.rule_id for r in rules}) == len(rules)
+    assert all(r.source.strip() and r.legal_basis.strip() for r in rules)
+    by_id = {r.rule_id: r for r in rules}
+    assert by_id["237a2Aiii"] == PrefixRule(
+        "INA 237(a)(2)(A)(iii)*",
+        "aggravated_felony",
+        "INA 237(a)(2)(A)(iii) — conviction of an aggravated felony (INA 101(a)(43))",
+        "237a2Aiii",
+        "INA 237(a), 8 U.S.C. 1227(a)",
+    )
+    assert match_rule("INA 237(a)(2)(A)(iii)").rule_id == "237a2Aiii"
+    assert match_rule("INA 241(a)(2)").rule_id == "241a2-1952"  # exact: 1952 Act numbering
+    assert match_rule("INA 241(a)(2)(B)(i)").rule_id == "241a2-sub"
+
+
+def test_severity_rows_reference_their_rule_instead_of_copying_it():
+    """No row repeats its rule's text: it names the rule, and the loader supplies the basis."""
+    rules = {r.rule_id: r for r in prefix_rules()}
+    raw = _raw_rows(CHARGE_SEVERITY_CSV)
+    table = charge_severity_table()
+    referencing = 0
+    for row in raw:
+        rule = rules.get(row["rule_id"])
+        assert row["rule_id"] == "" or rule is not None, row["charge_code"]
+        if rule is None:
+            assert row["legal_basis"].strip(), row["charge_code"]
+            continue
+        assert row["legal_basis"] != rule.legal_basis, row["charge_code"]
+        assert row["category"] == rule.category, row["charge_code"]
+        if not row["legal_basis"]:
+            referencing += 1
+            assert table[row["charge_code"]].legal_basis == rule.legal_basis
+    assert referencing == 277
+
+
+def test_a_code_classified_through_its_rule_reference_gets_the_rule_basis():
+    rule = next(r for r in prefix_rules() if r.rule_id == "212a6Ai")
+    c = classify_charge("212a06Ai")
+    assert (c.severity_category, c.legal_basis) == ("entry_without_inspection", rule.legal_basis)
+
+
+def _write_rules(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=PREFIX_RULE_COLUMNS, quoting=csv.QUOTE_ALL)
+        w.writeheader()
+        for r in rows:
+            w.writerow({c: r.get(c, "") for c in PREFIX_RULE_COLUMNS})
+    return path
+
+
+_RULE = {
+    "rule_id": "212a",
+    "pattern": "INA 212(a)*",
+    "category": "other_immigration",
+    "legal_basis": "b",
+    "source": "s",
+}
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (
+            {**_RULE, "pattern": "INA 237(a)*"},
+            r"line 3: rule_id '212a' is empty, padded or repeated",
+        ),
+        ({**_RULE, "rule_id": "x"}, r"line 3: pattern 'INA 212\(a\)\*' is empty or repeated"),
+        (
+            {**_RULE, "rule_id": "x", "pattern": "INA 2*", "category": "crime"},
+            r"line 3: category 'crime' of rule 'x'",
+        ),
+        ({**_RULE, "rule_id": "x", "pattern": "INA 2*", "source": ""}, r"line 3: rule 'x' needs"),
+    ],
+)
+def test_rules_table_rejects_bad_rows(tmp_path, second, message):
+    path = _write_rules(tmp_path / "r.csv", [_RULE, second])
+    with pytest.raises(ValueError, match=message):
+        read_prefix_rules(path)
+
+
+def test_severity_table_rejects_an_unknown_rule_or_a_row_without_basis(tmp_path):
+    rules = (PrefixRule("INA 212(a)*", "other_immigration", "basis", "212a", "src"),)
+    ok = _write_table(
+        tmp_path / "ok.csv",
+        [{"charge_code": "212a01", "category": "other_immigration", "rule_id": "212a"}],
+    )
+    assert read_charge_severity(ok, rules)["212a01"].legal_basis == "basis"
+    bad = _write_table(
+        tmp_path / "bad.csv",
+        [{"charge_code": "212a01", "category": "other_immigration", "rule_id": "nope"}],
+    )
+    with pytest.raises(ValueError, match=r"bad\.csv line 2: rule_id 'nope' of '212a01' is not in"):
+        read_charge_severity(bad, rules)
+    none = _write_table(
+        tmp_path / "none.csv", [{"charge_code": "212a01", "category": "other_immigration"}]
+    )
+    with pytest.raises(ValueError, match="line 2: '212a01' has no legal_basis and no rule_id"):
+        read_charge_severity(none, rules)
+
+
+def test_rules_file_is_the_one_the_classifier_reads():
+    assert read_prefix_rules(CHARGE_PREFIX_RULES_CSV) == prefix_rules()
