@@ -130,3 +130,35 @@ def test_main_exit_code_and_one_line_per_problem(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("sql/m.sql:1: ")
     assert out[-1].endswith("do not resolve inside the repository")
+
+
+def _readme_layout_entries() -> tuple[set[str], set[str]]:
+    """(top-level names, names under pipelines/) in the README's Repository layout block."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Repository layout", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    top, inner = set(), set()
+    for line in block.splitlines()[1:]:
+        indent = len(line) - len(line.lstrip(" "))
+        if not line.strip() or indent > 2:
+            continue  # a description's continuation
+        names = line.strip().split("  ", 1)[0].split()
+        for name in names:
+            (inner if indent == 2 else top).add(name.rstrip("/"))
+    return top, inner
+
+
+def test_readme_layout_matches_the_tree():
+    top, inner = _readme_layout_entries()
+    for name in top:
+        assert (ROOT / name).exists(), f"README layout names {name}, which is not in the tree"
+    for name in inner:
+        assert (ROOT / "pipelines" / name).exists(), f"README layout names pipelines/{name}"
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    top_dirs = {p.split("/", 1)[0] for p in tracked if "/" in p and not p.startswith(".")}
+    named_tops = {n.split("/", 1)[0] for n in top}
+    assert top_dirs <= named_tops, f"not in the README layout: {sorted(top_dirs - named_tops)}"
+    packages = {p.parent.name for p in (ROOT / "pipelines").glob("*/__init__.py")}
+    assert packages <= inner, f"packages missing from the README layout: {sorted(packages - inner)}"
