@@ -159,7 +159,8 @@ def check_file(root: Path, path: Path) -> list[Problem]:
                     Problem(
                         rel,
                         n,
-                        f"section sign without a document in the repository: {line[m.start() : m.end() + 3]!r}",
+                        "section sign without a document in the repository: "
+                        f"{line[m.start() : m.end() + 3]!r}",
                     )
                 )
         for m in _PATH.finditer(line):

@@ -1,8 +1,9 @@
 -- Macros every model may use; run by pipelines.warehouse.db.connect() on each connection.
 
--- NULL spellings of EOIR text (docs/EOIR_FORMAT.md#null-spellings, [MB] is_nul_like): empty, whitespace,
--- `N/A`, the FOIA exemption marker `b6`, `A.2.a`, all-`?` and all-`0` strings. Values are trimmed.
--- Trimming takes TABs too: a repaired tab shift keeps a typed TAB inside free text (`BROOKLYN<TAB>`).
+-- NULL spellings of EOIR text (docs/EOIR_FORMAT.md#null-spellings, [MB] is_nul_like): empty,
+-- whitespace, `N/A`, the FOIA exemption marker `b6`, `A.2.a`, all-`?` and all-`0` strings. Values
+-- are trimmed. Trimming takes TABs too: a repaired tab shift keeps a typed TAB inside free text
+-- (`BROOKLYN<TAB>`).
 CREATE OR REPLACE TEMP MACRO eoir_trim(x) AS trim(x, ' ' || chr(9) || chr(13) || chr(10));
 
 CREATE OR REPLACE TEMP MACRO eoir_null(x) AS

@@ -52,7 +52,8 @@ def test_good_citations_pass(tmp_path):
         tmp_path,
         {
             "pipelines/a.py": (
-                "# repaired as in docs/FORMAT.md#tab-shifted-rows, codes in data/reference/codes.csv\n"
+                "# repaired as in docs/FORMAT.md#tab-shifted-rows\n"
+                "# codes in data/reference/codes.csv\n"
                 "# Count.txt: docs/FORMAT.md#counttxt; tables in data/reference/*.csv\n"
                 "# source: marrowb/eoir@9c8cedb9 src/eoir/x.json, jgutman/Refugee data/other.csv\n"
                 "# written to data/raw/eoir/<release>/ and reports/<release>/ at run time\n"

@@ -8,8 +8,8 @@ from pipelines.resources import PipelineSettings, Warehouse
 from pipelines.warehouse.db import fetch_frame, write_frame
 
 CHARGE_MAP_KEY = dg.AssetKey(["staging", "charge_code_map"])
-# docs/DECISIONS.md#charge-severity: the share of charges (rows, not spellings) whose code is unknown warns above 1% and
-# fails above 5%.
+# docs/DECISIONS.md#charge-severity: the share of charges (rows, not spellings) whose code is
+# unknown warns above 1% and fails above 5%.
 UNKNOWN_SHARE_WARN = 0.01
 UNKNOWN_SHARE_FAIL = 0.05
 

@@ -1,14 +1,15 @@
 """The charge-severity categories: the one list every stage imports.
 
-Order and names follow docs/DECISIONS.md#charge-severity. Rank 1 is the most serious; the lead charge of
-a proceeding is the charge with the lowest rank. The category strings are the values of
-`severity_category` / `lead_charge_category` in the warehouse; the labels are what charts and
-tables print.
+Order and names follow docs/DECISIONS.md#charge-severity. Rank 1 is the most serious; the lead
+charge of a proceeding is the charge with the lowest rank. The category strings are the values of
+`severity_category` / `lead_charge_category` in the warehouse; the labels are what charts and tables
+print.
 
 `is_criminal` marks the categories that `any_criminal` counts: charges whose ground is a criminal
-conviction or criminal conduct (INA 212(a)(2), 237(a)(2) and their predecessors). National
-security / terrorism grounds are mostly conduct- or membership-based and are kept apart, as TRAC
-does ("criminal", "national security", "terrorism" are separate TRAC groups; docs/EOIR_FORMAT.md#charge-categories).
+conviction or criminal conduct (INA 212(a)(2), 237(a)(2) and their predecessors). National security
+/ terrorism grounds are mostly conduct- or membership-based and are kept apart, as TRAC does
+("criminal", "national security", "terrorism" are separate TRAC groups;
+docs/EOIR_FORMAT.md#charge-categories).
 """
 
 from __future__ import annotations

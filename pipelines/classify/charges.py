@@ -1,6 +1,7 @@
 """Normalize EOIR NTA charge codes (B_TblProceedCharges.CHARGE) to one canonical spelling.
 
-EOIR writes a charge as a compact INA citation in a fixed-width layout (docs/EOIR_FORMAT.md#charge-codes; the 252 codes of the 2025 tbllookupCharges):
+EOIR writes a charge as a compact INA citation in a fixed-width layout
+(docs/EOIR_FORMAT.md#charge-codes; the 252 codes of the 2025 tbllookupCharges):
 
     section(3) subsection(1) paragraph(2) subparagraph(1) clause(3) subclause(3)
     2 1 2      a             0 2          A               i _ _     I _ _        -> "212a02Ai  I  "
@@ -21,8 +22,9 @@ Repairs the parser makes, each recorded in `NormalizedCharge.repairs`:
   three one-digit 241 codes verbatim (`241a4A`, `241a4B`, `241a9B`): in EOIR's lookup they sit
   beside two-digit codes with another meaning and carry the pre-1991 numbering (see the CSV notes).
 - `subsection_case`, `subparagraph_case`, `clause_case`, `subclause_case`: a letter in the wrong
-  case (`237a02AIII` -> `237a02Aiii`; docs/EOIR_FORMAT.md#charge-codes says the upper-case form is not EOIR's). An
-  upper-case remainder after the subparagraph is read as a clause: `AIII` is (A)(iii), not (A)(i)(II).
+  case (`237a02AIII` -> `237a02Aiii`; docs/EOIR_FORMAT.md#charge-codes says the upper-case form is
+  not EOIR's). An upper-case remainder after the subparagraph is read as a clause: `AIII` is
+  (A)(iii), not (A)(i)(II).
 - `parenthesized`: a citation with parentheses, inner padding removed.
 
 Unparseable strings return None unless the reference table lists them as a known spelling

@@ -9,8 +9,9 @@ TRAC does not publish its rule for the "lead charge" of an NTA with several char
 - `first_charged`: the first charge entered (lowest IDNPRCDCHG), whatever its category, the
   order in which deportationdata/eoir lists a case's charges.
 
-Every charge counts, whatever its CHG_STATUS (its meanings are unverified, docs/EOIR_FORMAT.md#other-code-tables); a
-charge with an unknown code ranks as miscellaneous. A proceeding with no charge has no lead.
+Every charge counts, whatever its CHG_STATUS (its meanings are unverified,
+docs/EOIR_FORMAT.md#other-code-tables); a charge with an unknown code ranks as miscellaneous. A
+proceeding with no charge has no lead.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Prosecutorial-discretion (PD) closures: the rule of docs/DECISIONS.md#pd-rule as data plus one function.
+"""Prosecutorial-discretion (PD) closures: the rule of docs/DECISIONS.md#pd-rule as data plus one
+function.
 
 The codes live in data/reference/pd_codes.csv (field, code, case_type, pd_kind, description,
 evidence), the single source of truth for Python and SQL:
@@ -6,7 +7,8 @@ evidence), the single source of truth for Python and SQL:
 - OTHER_COMP `Y` "Prosecutorial Discretion - Admin Close" and `M` "In Court Prosecutorial
   Discretion - Admin Closure" -> `admin_closed`, whatever the case type (`case_type = *`);
 - DEC_CODE `I` "Prosecutorial Discretion - Terminated" -> `terminated` in RMV, DEP, EXC and REC
-  cases only (the lookup defines I for those four; docs/EOIR_FORMAT.md#court-decision-codes, docs/EOIR_FORMAT.md#pd-closures-in-the-data).
+  cases only (the lookup defines I for those four; docs/EOIR_FORMAT.md#court-decision-codes,
+  docs/EOIR_FORMAT.md#pd-closures-in-the-data).
 
 Everything else, including OTHER_COMP `A` (administrative closing - other) and DEC_CODE `I`
 under another case type, is not a PD closure. Codes are compared after trimming and upper-casing.

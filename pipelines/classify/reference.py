@@ -73,8 +73,8 @@ class ChargeReference(NamedTuple):
 def spelling_key(raw: str) -> str:
     """Whitespace-free key for matching a raw spelling against the table.
 
-    EOIR pads codes with spaces in fixed-width fields and the padding varies between the lookup
-    and the data (docs/EOIR_FORMAT.md#charge-codes); with the spaces removed, the case pattern of a code
+    EOIR pads codes with spaces in fixed-width fields and the padding varies between the lookup and
+    the data (docs/EOIR_FORMAT.md#charge-codes); with the spaces removed, the case pattern of a code
     (upper subparagraph, lower clause, upper subclause) still separates its parts, so no two table
     codes share a key (checked on load).
     """

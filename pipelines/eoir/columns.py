@@ -1,9 +1,9 @@
 """Column specifications of the EOIR core tables, from `data/reference/eoir_columns.csv`.
 
-Columns are mapped by header name, never by position: names drift between releases
-(`GENDER` in 2025 became `Sex` in 2026-04; tbl_Court_Motions gained `_Remove` suffixes), see
-docs/EOIR_FORMAT.md#header-drift. The canonical name of a column is its 2026-04 header in upper case.
-Each column has a `kind` used only to decide how a tab-shifted row is repaired
+Columns are mapped by header name, never by position: names drift between releases (`GENDER` in 2025
+became `Sex` in 2026-04; tbl_Court_Motions gained `_Remove` suffixes), see
+docs/EOIR_FORMAT.md#header-drift. The canonical name of a column is its 2026-04 header in upper
+case. Each column has a `kind` used only to decide how a tab-shifted row is repaired
 (`pipelines.eoir.repair`): a value of the wrong shape in a column tells where a shift happened.
 """
 
@@ -20,7 +20,8 @@ from pipelines.settings import REFERENCE_DIR
 # Suffixes EOIR appends to retired columns (2026-04 tbl_Court_Motions: `REJ_Remove`, ...).
 _RETIRED_SUFFIX = re.compile(r"_REMOVE$", re.IGNORECASE)
 
-# The tables the analysis needs (docs/EOIR_FORMAT.md#release-layout). Lookups are loaded generically.
+# The tables the analysis needs (docs/EOIR_FORMAT.md#release-layout). Lookups are loaded
+# generically.
 CORE_TABLES = (
     "A_TblCase",
     "B_TblProceeding",
@@ -29,8 +30,9 @@ CORE_TABLES = (
     "tbl_CasePriorityHistory",
 )
 # The lookups the staging models read, with the columns they need (2026-04 headers, research
-# docs/EOIR_FORMAT.md#lookup-tables). A release that lacks one still gets an (empty) raw table, and staging falls back to
-# data/reference for its codes, so a missing lookup is visible in checks rather than fatal.
+# docs/EOIR_FORMAT.md#lookup-tables). A release that lacks one still gets an (empty) raw table, and
+# staging falls back to data/reference for its codes, so a missing lookup is visible in checks
+# rather than fatal.
 REQUIRED_LOOKUPS: dict[str, tuple[str, ...]] = {
     "tbllookupCharges": ("STRCODE", "STRCODEDESCRIPTION", "CRIMINAL_FLAG", "AGGRAVATE_FELON"),
     "tblLookupCourtDecision": ("STRCASETYPE", "STRDECCODE", "STRDECDESCRIPTION", "STRDECTYPE"),

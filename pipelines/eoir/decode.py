@@ -5,8 +5,8 @@ cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) fall back to Latin-1, whi
 public readers that use `latin-1` see ([MB]). NUL bytes occur in core and lookup files ([MB]
 clean.py, [DD], [DK], [BF]) and are removed, as is 0x01, which we reserve as DuckDB's
 "never-a-delimiter" when reading whole lines. CRLF line ends are folded to LF (the line ending of
-current files is not established: docs/EOIR_FORMAT.md#open-questions question 2); DuckDB's reader cannot be told to do it (it
-takes a lone CR for a line end). Work is per chunk, never per row.
+current files is not established: docs/EOIR_FORMAT.md#open-questions question 2); DuckDB's reader
+cannot be told to do it (it takes a lone CR for a line end). Work is per chunk, never per row.
 """
 
 from __future__ import annotations

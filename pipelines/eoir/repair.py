@@ -1,11 +1,11 @@
 """Repair rows whose field count does not match the header.
 
 EOIR files are tab-delimited with no quoting, so a TAB typed into a field splits it in two and
-shifts every later field right (docs/EOIR_FORMAT.md#tab-shifted-rows, VERIFIED in the 2026-04 release:
-A_TblCase 100 rows, 98 fixable by [DD]; B_TblProceeding 71 rows with extra tabs before COMP_DATE;
-the real A_TblCase line 111549 has an empty field inserted after ALIEN_CITY, 40 fields for 39
-columns). A repair merges adjacent fields back into one column. It is accepted only when it is
-unambiguous: every way of merging that leaves each column holding a value of its column's shape
+shifts every later field right (docs/EOIR_FORMAT.md#tab-shifted-rows, VERIFIED in the 2026-04
+release: A_TblCase 100 rows, 98 fixable by [DD]; B_TblProceeding 71 rows with extra tabs before
+COMP_DATE; the real A_TblCase line 111549 has an empty field inserted after ALIEN_CITY, 40 fields
+for 39 columns). A repair merges adjacent fields back into one column. It is accepted only when it
+is unambiguous: every way of merging that leaves each column holding a value of its column's shape
 gives the same row (after trimming whitespace). Two non-empty fields may only be merged into a
 free-text column (a TAB typed into a city name); an empty field may be absorbed anywhere (a stray
 TAB next to a value). Everything else is rejected with its reason and kept in raw.rejects.

@@ -13,11 +13,11 @@ of the integer codes in the Stata files):
 3. `extra_labels`: special values a mart adds after the lookup ('unknown', 'other');
 then any value seen in the data and labelled nowhere, labelled by itself.
 
-Privacy (docs/DECISIONS.md#small-cells). The extracts are row-level records of real people. The EOIR marts
-hold no names, birth dates or addresses, and the extracts add none: no free-text city (A_TblCase
-ALIEN_CITY is never carried past staging), no birth date finer than the year. From the ICE
-removals only the fields the analysis uses are kept (`REMOVALS.excluded_reason`): person and case
-identifiers, the exact birth date, the county of arrest, the MSC conviction and entry dates and
+Privacy (docs/DECISIONS.md#small-cells). The extracts are row-level records of real people. The EOIR
+marts hold no names, birth dates or addresses, and the extracts add none: no free-text city
+(A_TblCase ALIEN_CITY is never carried past staging), no birth date finer than the year. From the
+ICE removals only the fields the analysis uses are kept (`REMOVALS.excluded_reason`): person and
+case identifiers, the exact birth date, the county of arrest, the MSC conviction and entry dates and
 the unmapped free-text columns are dropped.
 """
 
@@ -122,8 +122,9 @@ LOOKUP_LABELS: dict[str, tuple[str, str]] = {
         "staging.lookup_case_type",
         "SELECT case_type, description FROM staging.lookup_case_type WHERE release_id = ?",
     ),
-    # One code means different things by case type and field (docs/EOIR_FORMAT.md#court-decision-codes), so a code's label
-    # lists its distinct meanings; outcome_description holds the exact one for each row.
+    # One code means different things by case type and field
+    # (docs/EOIR_FORMAT.md#court-decision-codes), so a code's label lists its distinct meanings;
+    # outcome_description holds the exact one for each row.
     "outcome_code": (
         "staging.lookup_court_decision",
         "SELECT code, string_agg(DISTINCT description, ' / ' ORDER BY description) "

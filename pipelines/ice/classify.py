@@ -6,39 +6,39 @@ only from the Aug-2025 release on. Where a row has no recognizable value it is d
 most-serious-conviction (MSC) fields, first rule that applies:
   1. MSC Criminal Charge Status says convicted -> convicted; says pending -> pending charges
      ("nearly always 'Convicted', otherwise 'Pending'", docs/ICE_FORMAT.md#field-meanings);
-  2. an MSC conviction date, an ICE threat level (ICE levels only convictions, docs/ICE_FORMAT.md#field-meanings) or an MSC
-     charge / code (the MSC fields hold the most serious *conviction*; the 2003-2013 release
-     names them so) -> convicted;
+  2. an MSC conviction date, an ICE threat level (ICE levels only convictions,
+     docs/ICE_FORMAT.md#field-meanings) or an MSC charge / code (the MSC fields hold the most
+     serious *conviction*; the 2003-2013 release names them so) -> convicted;
   3. otherwise -> other immigration violator.
 `criminality_source` says which: 'case_criminality' or 'msc_fields'.
 
-Threat level (docs/DECISIONS.md#threat-levels; docs/ICE_FORMAT.md#field-meanings, docs/ICE_FORMAT.md#threat-levels). ICE's `Case Threat Level` is kept as given
-(`threat_level_ice`). Its rules: Level 1 = aggravated felony (INA 101(a)(43)) or two or more
-crimes each punishable by more than a year; Level 2 = any other felony or three or more crimes
-each punishable by less than a year; Level 3 = crimes punishable by less than a year. The
-removals tables carry one conviction (the most serious), no sentence and no conviction count,
-so from them one can derive only:
+Threat level (docs/DECISIONS.md#threat-levels; docs/ICE_FORMAT.md#field-meanings,
+docs/ICE_FORMAT.md#threat-levels). ICE's `Case Threat Level` is kept as given (`threat_level_ice`).
+Its rules: Level 1 = aggravated felony (INA 101(a)(43)) or two or more crimes each punishable by
+more than a year; Level 2 = any other felony or three or more crimes each punishable by less than a
+year; Level 3 = crimes punishable by less than a year. The removals tables carry one conviction (the
+most serious), no sentence and no conviction count, so from them one can derive only:
   - Level 1 when ICE's aggravated-felon flag says so ('Drugs', 'Other', 'Both ...', 'YES'),
     rule 'aggravated_felon_flag';
   - Level 2 when the offense family is a felony by nature (homicide, kidnapping except false
     imprisonment, sexual assault, robbery, arson, sovereignty: `felony_by_nature` in
     data/reference/ncic_families.csv), rule 'felony_offense_family';
-  - nothing else ('not_derivable'): "two or more felonies" and "three or more misdemeanours"
-    need the conviction count, and felony vs misdemeanour for the other families needs the
-    sentence, which removals tables lack (docs/ICE_FORMAT.md#other-tables: only detainer/detention tables have
-    MSC Sentence fields). Level 3 is never derived.
-A derived level is a lower bound on seriousness (another conviction could raise it) and is
-computed for every convicted row so that it can be validated against ICE's own level
-(`threat_level_agreement`). `threat_level` is ICE's level where present, else the derived one
-for convicted rows; `threat_level_source` is 'ice' | 'derived' | NULL.
+  - nothing else ('not_derivable'): "two or more felonies" and "three or more misdemeanours" need
+    the conviction count, and felony vs misdemeanour for the other families needs the sentence,
+    which removals tables lack (docs/ICE_FORMAT.md#other-tables: only detainer/detention tables have
+    MSC Sentence fields). Level 3 is never derived. A derived level is a lower bound on seriousness
+    (another conviction could raise it) and is computed for every convicted row so that it can be
+    validated against ICE's own level (`threat_level_agreement`). `threat_level` is ICE's level
+    where present, else the derived one for convicted rows; `threat_level_source` is 'ice' |
+    'derived' | NULL.
 
-NCIC family (docs/ICE_FORMAT.md#ncic-offense-codes): the first two characters of the MSC code when they are digits
-(ICE's own alphanumeric codes such as `70AA` fall in their numeric family). A family missing
-from the reference table is named 'Unlisted NCIC family NN', never silently binned.
-`immigration_only_conviction`: convicted and the most serious conviction is an immigration
-offense (NCIC 03xx: illegal entry, re-entry, false citizenship, alien smuggling), or, when the
-code is missing, the MSC label names one of those. Because it is the *most serious*
-conviction, any other conviction on record is no more serious.
+NCIC family (docs/ICE_FORMAT.md#ncic-offense-codes): the first two characters of the MSC code when
+they are digits (ICE's own alphanumeric codes such as `70AA` fall in their numeric family). A family
+missing from the reference table is named 'Unlisted NCIC family NN', never silently binned.
+`immigration_only_conviction`: convicted and the most serious conviction is an immigration offense
+(NCIC 03xx: illegal entry, re-entry, false citizenship, alien smuggling), or, when the code is
+missing, the MSC label names one of those. Because it is the *most serious* conviction, any other
+conviction on record is no more serious.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ _CASE_CRIMINALITY = {"1": "convicted", "2": "pending_charges", "3": "other_immig
 # Aggravated-felon flag values: 'Not an Aggravated Felon' 97%, 'Other', 'Drugs', 'Both (drug and
 # other agg felon' (docs/ICE_FORMAT.md#other-tables); YES/NO in the 2026 `Aggravated Felon Yes No`.
 _AGG_FELON_YES = r"^(yes|y|true|1|drugs?|other|both)\b"
-# ICE's immigration labels when the code is missing (docs/ICE_FORMAT.md#ncic-offense-codes: 'Illegal Entry (INA
-# SEC.101(a)(43)(O), 8USC1325 only)', 'Illegal Re-Entry ...', NCIC 0302 / 0303 names).
+# ICE's immigration labels when the code is missing (docs/ICE_FORMAT.md#ncic-offense-codes: 'Illegal
+# Entry (INA SEC.101(a)(43)(O), 8USC1325 only)', 'Illegal Re-Entry ...', NCIC 0302 / 0303 names).
 _IMMIGRATION_LABEL = (
     r"(?i)illegal\s+(re-?\s*)?entry|false\s+citizenship|smuggling\s+aliens|alien\s+smuggling"
     r"|8\s*usc\s*132[56]"

@@ -3,24 +3,27 @@
 What is done, each with its evidence (docs/ICE_FORMAT.md):
 
 - Text is trimmed; empty cells become NULL.
-- FOIA redaction tokens become NULL, counted per column (docs/ICE_FORMAT.md#redaction, docs/ICE_FORMAT.md#ingestion-quirks). `REDACTION_TOKEN` below is
-  the one definition of a token: one or more exemption citations `b(6)`, `(b)(6)`, `(b)(7)(c)`,
-  `b(7)c`, `b(7)C`, `b(7)e`, `b(7)©` ..., optionally separated by commas, semicolons, slashes,
-  `&`, `and` or spaces, and nothing else in the cell. A cell that merely *contains* a citation
-  inside other text is kept and counted as `partially_redacted_kept`.
-- Dates are parsed from the strings calamine gives (`YYYY-MM-DD HH:MM:SS` for date-formatted
-  cells, an Excel serial number for unformatted ones, `MM/DD/YYYY` for dates typed as text).
-  Dates before 1900-01-02 (Excel's day 1 is a placeholder, docs/ICE_FORMAT.md#2023-icfo-42034: `1900-...`) or after the
-  release date (docs/ICE_FORMAT.md#2023-icfo-42034: entry dates to 2110, conviction dates to 2031) become NULL, counted.
+- FOIA redaction tokens become NULL, counted per column (docs/ICE_FORMAT.md#redaction,
+  docs/ICE_FORMAT.md#ingestion-quirks). `REDACTION_TOKEN` below is the one definition of a token:
+  one or more exemption citations `b(6)`, `(b)(6)`, `(b)(7)(c)`, `b(7)c`, `b(7)C`, `b(7)e`, `b(7)©`
+  ..., optionally separated by commas, semicolons, slashes, `&`, `and` or spaces, and nothing else
+  in the cell. A cell that merely *contains* a citation inside other text is kept and counted as
+  `partially_redacted_kept`.
+- Dates are parsed from the strings calamine gives (`YYYY-MM-DD HH:MM:SS` for date-formatted cells,
+  an Excel serial number for unformatted ones, `MM/DD/YYYY` for dates typed as text). Dates before
+  1900-01-02 (Excel's day 1 is a placeholder, docs/ICE_FORMAT.md#2023-icfo-42034: `1900-...`) or
+  after the release date (docs/ICE_FORMAT.md#2023-icfo-42034: entry dates to 2110, conviction dates
+  to 2031) become NULL, counted.
 - Codes stay text (`0301`, `70AA`); an all-digit MSC code shorter than four characters lost
   its leading zeros to a numeric cell and is padded back (counted).
 - `Case Threat Level` is normalized to '1' / '2' / '3'; 'NA' and blank mean no conviction on
   record (docs/ICE_FORMAT.md#ingestion-quirks).
-- Yes/No columns become booleans ('YES'/'NO' from 2025, TRUE/FALSE in 42034; docs/ICE_FORMAT.md#ingestion-quirks).
-- Likely duplicates (same person identifier and departure date; DDP's `duplicate_likely`, docs/ICE_FORMAT.md#published-aggregates)
-  are flagged, never deleted: `duplicate_group_size` counts the rows sharing the pair and
-  `is_likely_duplicate` is true for all but the first of them (file, sheet, row order), so
-  `NOT is_likely_duplicate` counts each removal once.
+- Yes/No columns become booleans ('YES'/'NO' from 2025, TRUE/FALSE in 42034;
+  docs/ICE_FORMAT.md#ingestion-quirks).
+- Likely duplicates (same person identifier and departure date; DDP's `duplicate_likely`,
+  docs/ICE_FORMAT.md#published-aggregates) are flagged, never deleted: `duplicate_group_size` counts
+  the rows sharing the pair and `is_likely_duplicate` is true for all but the first of them (file,
+  sheet, row order), so `NOT is_likely_duplicate` counts each removal once.
 - `fiscal_year` of departure: the federal fiscal year runs October to September.
 - Columns the alias table does not know are folded into one JSON column, `unmapped_columns`,
   so the staging table keeps one schema across releases.
@@ -43,7 +46,8 @@ _SEPARATOR = r"(?:\s*(?:[,;/&]|\band\b)\s*|\s*)"
 REDACTION_TOKEN = re.compile(
     rf"^\s*{_EXEMPTION}(?:{_SEPARATOR}{_EXEMPTION})*\s*[.,;]?\s*$", re.IGNORECASE
 )
-# A citation anywhere in a longer text (DDP's test `\(b\)|b\([0-9]\)`, docs/ICE_FORMAT.md#ingestion-quirks).
+# A citation anywhere in a longer text (DDP's test `\(b\)|b\([0-9]\)`,
+# docs/ICE_FORMAT.md#ingestion-quirks).
 REDACTION_INSIDE = re.compile(r"\(b\)\s*\(\s*[1-9]\s*\)|\bb\(\s*[1-9]\s*\)", re.IGNORECASE)
 
 # Dates before this are impossible in these records (Excel serial 1 = 1900-01-01 is what an

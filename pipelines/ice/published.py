@@ -1,10 +1,10 @@
 """Compare a release's fiscal-year counts with the totals ICE published.
 
-ICE's published figures (data/reference/ice_removals_published_aggregates.csv, one source URL a
-row) are ERO "removals and returns" counted at report time; FOIA row counts differ by a few
-percent (DDP found the March 2026 release about 6% above 2023-ICFO-42034 for the same period;
-docs/ICE_FORMAT.md#published-aggregates), so the comparison reports the difference in percent and flags it
-against a tolerance rather than demanding equality. It applies only to a real release that
+ICE's published figures (data/reference/ice_removals_published_aggregates.csv, one source URL a row)
+are ERO "removals and returns" counted at report time; FOIA row counts differ by a few percent (DDP
+found the March 2026 release about 6% above 2023-ICFO-42034 for the same period;
+docs/ICE_FORMAT.md#published-aggregates), so the comparison reports the difference in percent and
+flags it against a tolerance rather than demanding equality. It applies only to a real release that
 covers the whole fiscal year: a synthetic release says so and compares nothing.
 """
 
@@ -18,8 +18,9 @@ import polars as pl
 from pipelines.settings import REFERENCE_DIR
 
 PUBLISHED_AGGREGATES_CSV = REFERENCE_DIR / "ice_removals_published_aggregates.csv"
-# Difference (percent) above which a fiscal year is flagged; FOIA counts are expected within a
-# few percent of ICE's (docs/ICE_FORMAT.md#published-aggregates: ~6% between two FOIA releases of the same period).
+# Difference (percent) above which a fiscal year is flagged; FOIA counts are expected within a few
+# percent of ICE's (docs/ICE_FORMAT.md#published-aggregates: ~6% between two FOIA releases of the
+# same period).
 DEFAULT_TOLERANCE_PCT = 10.0
 # A national series has removals every week: a fiscal year whose first (last) departure is more
 # than a week after its start (before its end) was cut by the release's date range.

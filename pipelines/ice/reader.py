@@ -1,6 +1,7 @@
 """Read ICE ERO-LESA Statistical Tracking Unit (STU) removal workbooks as ICE publishes them.
 
-The layout facts this module relies on (evidence: docs/ICE_FORMAT.md#workbook-layout, docs/ICE_FORMAT.md#columns-by-release, docs/ICE_FORMAT.md#ingestion-quirks):
+The layout facts this module relies on (evidence: docs/ICE_FORMAT.md#workbook-layout,
+docs/ICE_FORMAT.md#columns-by-release, docs/ICE_FORMAT.md#ingestion-quirks):
 
 - A cover block (title, FOIA number, date range) sits above the header row: the header is on
   row 7 in the 2025 and 2026 releases, on row 6 in 2023-ICFO-42034, elsewhere in the NYT
@@ -49,7 +50,8 @@ MIN_LAYOUT_SCORE = 0.6
 # gives the fiscal year, the identifier the duplicate flag, the MSC code the classification.
 REQUIRED_COLUMNS = ("departed_date", "anonymized_identifier", "msc_charge_code")
 
-# Sheets that hold prose, not records (14-03290: Notes, Legend, Appendix; docs/ICE_FORMAT.md#14-03290).
+# Sheets that hold prose, not records (14-03290: Notes, Legend, Appendix;
+# docs/ICE_FORMAT.md#14-03290).
 NON_DATA_SHEET = re.compile(
     r"^\s*(notes?|legend|appendix|read\s*me|cover|definitions?|glossary|title|sources?)\b",
     re.IGNORECASE,

@@ -9,8 +9,8 @@ from pipelines.classify.categories import CATEGORY_NAMES
 from pipelines.sample.draws import choice, choice_rows, letters
 
 # --- lead-charge categories and the real charge codes drawn for each -----------------------
-# Categories, most serious first (docs/DECISIONS.md#charge-severity); the lead charge is the most serious one. The
-# list is pipelines.classify's, the one every stage imports.
+# Categories, most serious first (docs/DECISIONS.md#charge-severity); the lead charge is the most
+# serious one. The list is pipelines.classify's, the one every stage imports.
 CATEGORIES = CATEGORY_NAMES
 NO_CHARGE = "no_charge"  # truth-count key for proceedings without a charge (CFR/RFR reviews)
 NST, AF, OC, EWI, OI, MISC = range(6)
@@ -137,14 +137,15 @@ def draw_charges(
 
 
 def gen_charges(rng, case, proc) -> dict[str, np.ndarray]:
-    """Every proceeding repeats its case's NTA charges (docs/EOIR_FORMAT.md#cases-and-proceedings: the charges table likely
-    reflects the NTA's original charges)."""
+    """Every proceeding repeats its case's NTA charges (docs/EOIR_FORMAT.md#cases-and-proceedings:
+    the charges table likely reflects the NTA's original charges)."""
     k = case["k"][proc["case"]]
     p_idx = np.repeat(np.arange(len(k)), k)
     first = np.repeat(np.cumsum(k) - k, k)
     slot = np.arange(len(p_idx)) - first
     code = case["codes"][proc["case"][p_idx], slot]
-    # CHG_STATUS values seen: N, O, S, W (docs/EOIR_FORMAT.md#other-code-tables; meanings not public).
+    # CHG_STATUS values seen: N, O, S, W (docs/EOIR_FORMAT.md#other-code-tables; meanings not
+    # public).
     status = letters("S WNO")[choice(rng, len(p_idx), (0.60, 0.25, 0.08, 0.05, 0.02))]
     status[status == ord(" ")] = 0
     return {"proc": p_idx, "code": code, "status": status}

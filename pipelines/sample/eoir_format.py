@@ -15,13 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-# docs/EOIR_FORMAT.md#release-layout: the download is "EOIR Case Data.zip"; inside, one folder per release named
-# "EOIR Case Data YYYY-MMDD" (e.g. "EOIR Case Data 2026-0401") holding "EOIR Case Data/" (core
-# tables) and "Lookup/".
+# docs/EOIR_FORMAT.md#release-layout: the download is "EOIR Case Data.zip"; inside, one folder per
+# release named "EOIR Case Data YYYY-MMDD" (e.g. "EOIR Case Data 2026-0401") holding "EOIR Case
+# Data/" (core tables) and "Lookup/".
 RELEASE_ZIP_NAME = "EOIR Case Data.zip"
 CORE_FOLDER = "EOIR Case Data"
 LOOKUP_FOLDER = "Lookup"
-# docs/EOIR_FORMAT.md#release-layout, docs/EOIR_FORMAT.md#open-questions: where Count.txt sits is not established; the generator puts it at the release root.
+# docs/EOIR_FORMAT.md#release-layout, docs/EOIR_FORMAT.md#open-questions: where Count.txt sits is
+# not established; the generator puts it at the release root.
 COUNT_FILE = "Count.txt"
 # Not part of a real release: its presence tells the reader the release is synthetic.
 SYNTHETIC_MARKER = "SYNTHETIC-README.txt"
@@ -29,8 +30,8 @@ SYNTHETIC_MARKER = "SYNTHETIC-README.txt"
 # docs/EOIR_FORMAT.md#text-format: cp1252 text (latin-1 as the reader's fallback).
 ENCODING = "cp1252"
 
-# docs/EOIR_FORMAT.md#core-table-columns: column lists of the 2026-04 release, verified from printed headers. A_TblCase has `Sex`
-# where 2025 had `GENDER`.
+# docs/EOIR_FORMAT.md#core-table-columns: column lists of the 2026-04 release, verified from printed
+# headers. A_TblCase has `Sex` where 2025 had `GENDER`.
 CORE_HEADERS: dict[str, list[str]] = {
     "A_TblCase": [
         "IDNCASE", "ALIEN_CITY", "ALIEN_STATE", "ALIEN_ZIPCODE", "UPDATED_ZIPCODE",
@@ -65,8 +66,9 @@ CORE_HEADERS: dict[str, list[str]] = {
 
 
 def _base_city_header() -> list[str]:
-    # docs/EOIR_FORMAT.md#lookup-tables: 98 columns; the BaseEoir form blocks are listed compactly in docs/EOIR_FORMAT.md and
-    # spelled out in the 2026-04 DDL of [DK] SQL/Tables/lookup_tables.sql.
+    # docs/EOIR_FORMAT.md#lookup-tables: 98 columns; the BaseEoir form blocks are listed compactly
+    # in docs/EOIR_FORMAT.md and spelled out in the 2026-04 DDL of [DK]
+    # SQL/Tables/lookup_tables.sql.
     cols = [
         "idnBaseCity", "BASE_CITY_CODE", "BASE_CITY_NAME", "BaseAutomated", "BASE_ST_ADDRESS",
         "BASE_CITY", "BASE_STATE", "BASE_ZIP_1", "BASE_ZIP_2", "BASE_PHONE_NO", "strRegion",
@@ -120,7 +122,8 @@ LOOKUP_HEADERS: dict[str, list[str]] = {
 
 
 def release_folder_name(release_date: date) -> str:
-    """`EOIR Case Data 2026-0401` for a release dated 2026-04-01 (docs/EOIR_FORMAT.md#release-layout, VERIFIED path)."""
+    """`EOIR Case Data 2026-0401` for a release dated 2026-04-01
+    (docs/EOIR_FORMAT.md#release-layout, VERIFIED path)."""
     return f"{CORE_FOLDER} {release_date:%Y-%m%d}"
 
 
@@ -135,7 +138,8 @@ def member_path(release_date: date, table: str) -> str:
 
 
 def eoir_datetime(value: date | datetime | None) -> str:
-    """`YYYY-MM-DD HH:MM:SS.mmm` (docs/EOIR_FORMAT.md#dates-times-booleans); case-table dates carry a 00:00:00.000 time."""
+    """`YYYY-MM-DD HH:MM:SS.mmm` (docs/EOIR_FORMAT.md#dates-times-booleans); case-table dates carry
+    a 00:00:00.000 time."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -144,13 +148,14 @@ def eoir_datetime(value: date | datetime | None) -> str:
 
 
 def line_terminator(crlf: bool) -> bytes:
-    # docs/EOIR_FORMAT.md#open-questions: real line endings are not established; CRLF (a Windows SQL Server export) is the
-    # default and LF is available so readers are tested on both.
+    # docs/EOIR_FORMAT.md#open-questions: real line endings are not established; CRLF (a Windows SQL
+    # Server export) is the default and LF is available so readers are tested on both.
     return b"\r\n" if crlf else b"\n"
 
 
 def encode_row(fields: Sequence[str | bytes], encoding: str = ENCODING) -> bytes:
-    """One record: fields joined by TAB with no quoting (docs/EOIR_FORMAT.md#text-format). `bytes` fields go in verbatim."""
+    """One record: fields joined by TAB with no quoting (docs/EOIR_FORMAT.md#text-format). `bytes`
+    fields go in verbatim."""
     return b"\t".join(f if isinstance(f, bytes) else f.encode(encoding) for f in fields)
 
 
@@ -187,7 +192,8 @@ def write_eoir_table(
 
 
 def count_txt_bytes(counts: Mapping[str, int], crlf: bool = True) -> bytes:
-    """`<TableName>\\t<rows>` per table (docs/EOIR_FORMAT.md#counttxt), rows = data records, the header excluded."""
+    """`<TableName>\\t<rows>` per table (docs/EOIR_FORMAT.md#counttxt), rows = data records, the
+    header excluded."""
     eol = line_terminator(crlf)
     return b"".join(f"{name}\t{int(n)}".encode("ascii") + eol for name, n in counts.items())
 

@@ -104,7 +104,8 @@ PENDING_SHARE = 0.04
 # Convicted rows whose Case Threat Level is left blank, to exercise the derived level.
 MISSING_LEVEL_SHARE = 0.05
 
-# (code, MSC label, weight, P(level 1), P(level 2)); labels in ICE's style (docs/ICE_FORMAT.md#other-tables).
+# (code, MSC label, weight, P(level 1), P(level 2)); labels in ICE's style
+# (docs/ICE_FORMAT.md#other-tables).
 CHARGES = (
     ("5404", "Driving Under Influence Liquor", 18, 0.05, 0.15),
     ("0301", "Illegal Entry (INA SEC.101(a)(43)(O), 8USC1325 only)", 14, 0.02, 0.18),
@@ -254,7 +255,8 @@ def _make_rows(n_rows: int, seed: int) -> list[dict]:
                 "TOA Case Category": rng.choice(CASE_CATEGORIES),
                 "Latest Apprehension Final Program": program,
                 "Latest Arresting Agency": agency,
-                # apprehension dates carry a time of day, as in 42034 (docs/ICE_FORMAT.md#2023-icfo-42034)
+                # apprehension dates carry a time of day, as in 42034
+                # (docs/ICE_FORMAT.md#2023-icfo-42034)
                 "Latest Apprehension Date": datetime.combine(
                     departed - timedelta(days=rng.randint(1, 300)), datetime.min.time()
                 )
@@ -323,7 +325,8 @@ def _make_rows(n_rows: int, seed: int) -> list[dict]:
     for i in rng.sample(range(1, len(rows)), k=min(n_quirk, len(rows) - 1)):
         rows[i]["Anonymized Identifier"] = rows[i - 1]["Anonymized Identifier"]
         rows[i]["Departed Date"] = rows[i - 1]["Departed Date"]
-    # Impossible dates: Excel's day 1 and dates after the release date (docs/ICE_FORMAT.md#2023-icfo-42034).
+    # Impossible dates: Excel's day 1 and dates after the release date
+    # (docs/ICE_FORMAT.md#2023-icfo-42034).
     for i in rng.sample(range(len(rows)), k=min(n_quirk, len(rows))):
         rows[i]["Entry Date"] = datetime(1900, 1, 1)
     convicted = [i for i, r in enumerate(rows) if r["MSC Conviction Date"] is not None]

@@ -70,8 +70,8 @@ MERITS_OUTCOMES: dict[str, dict[str, float]] = {
 }
 NON_PD_DEC_CODE_EXCEPTIONS = {("AOC", "I"), ("WHO", "I")}
 # C change of venue and T transfer open a new proceeding at another court; A/B administrative
-# closures are sometimes reopened (docs/EOIR_FORMAT.md#cases-and-proceedings: new IDNPROCEEDING after change of venue or
-# reopening after administrative closure).
+# closures are sometimes reopened (docs/EOIR_FORMAT.md#cases-and-proceedings: new IDNPROCEEDING
+# after change of venue or reopening after administrative closure).
 ADMIN_OUTCOMES = {"C": 0.45, "T": 0.15, "A": 0.20, "B": 0.06, "O": 0.06, "P": 0.04, "F": 0.04}
 ADMIN_SHARE = {"RMV": 0.22, "CFR": 0.05, "RFR": 0.05}
 ADMIN_SHARE_DEFAULT = 0.15
@@ -80,8 +80,8 @@ REOPEN_SHARE = {"admin_closed": 0.25, "pd_closed": 0.12}
 MAX_PROCEEDINGS = 3
 
 # --- the PD model (the truth the models must recover) -------------------------------------------
-# Eras of PD closure (COMP_DATE), named and dated as pipelines.classify.policy's eras: PD closures begin
-# with the nationwide case review (2011-11-17) in the Morton era; the Johnson memo opens the
+# Eras of PD closure (COMP_DATE), named and dated as pipelines.classify.policy's eras: PD closures
+# begin with the nationwide case review (2011-11-17) in the Morton era; the Johnson memo opens the
 # next. They are generated through 2015 only.
 _CASE_REVIEW = next(p.on for p in POLICY_DATES if p.short_label == "Case review")
 _JOHNSON = next(p.on for p in POLICY_DATES if p.opens_era == "Johnson")

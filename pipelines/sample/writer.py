@@ -107,7 +107,8 @@ def _frame_cases(world: World, chunk: Chunk, off: Offsets) -> pl.DataFrame:
         "CUSTODY": _letter_col(p["cust"][last], "x"),
         "SITE_TYPE": _letter_col(c["site_type"], "x"),
         "E_28_DATE": _date_col(c["e28"], "x"),
-        # Legacy field (docs/EOIR_FORMAT.md#cases-and-proceedings: refer to tbl_RepsAssigned); the real row has 0.
+        # Legacy field (docs/EOIR_FORMAT.md#cases-and-proceedings: refer to tbl_RepsAssigned); the
+        # real row has 0.
         "ATTY_NBR": _vocab(["", "0"], c["represented"].astype(np.int64), "x"),
         "CASE_TYPE": _vocab(CASE_TYPE_CODES, c["ctype"], "x"),
         "UPDATE_SITE": _vocab([ct.code for ct in courts], new_court, "x"),
@@ -241,9 +242,10 @@ def _frame_reps(world: World, chunk: Chunk, off: Offsets) -> pl.DataFrame:
             ID_BASES["rep"] + off.rep + np.arange(len(r["proc"]), dtype=np.int64)
         ),
         "IDNCASE": pl.Series(c["idn"][p["case"][r["proc"]]]),
-        # Real STRATTYLEVEL/TYPE codes (docs/EOIR_FORMAT.md#other-code-tables via [MB] tblAttyLevel/tblAttyType): COURT
-        # level; ALIEN represents the respondent, INS represents DHS. PARENT_TABLE's real values
-        # are not public; the proceeding is named as parent (PARENT_IDN = IDNPROCEEDING).
+        # Real STRATTYLEVEL/TYPE codes (docs/EOIR_FORMAT.md#other-code-tables via [MB]
+        # tblAttyLevel/tblAttyType): COURT level; ALIEN represents the respondent, INS represents
+        # DHS. PARENT_TABLE's real values are not public; the proceeding is named as parent
+        # (PARENT_IDN = IDNPROCEEDING).
         "STRATTYLEVEL": _const(len(alien), "COURT"),
         "STRATTYTYPE": _vocab(["INS", "ALIEN"], alien.astype(np.int64), "x"),
         "PARENT_TABLE": _const(len(alien), "B_TblProceeding"),

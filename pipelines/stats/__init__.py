@@ -1,5 +1,6 @@
-"""Estimators behind the models of docs/DECISIONS.md#models (no Dagster imports): grouped logit with court-clustered SEs, marginal
-effects, the era gap, and robustness models, validated against row-level statsmodels fits.
+"""Estimators behind the models of docs/DECISIONS.md#models (no Dagster imports): grouped logit with
+court-clustered SEs, marginal effects, the era gap, and robustness models, validated against
+row-level statsmodels fits.
 
 Typical use on the mart's cells (one row per lead_charge_category, custody, represented,
 nationality_group, nta_age_band, court, period with columns n and pd_closures):

@@ -28,7 +28,8 @@ from scipy import sparse
 from scipy.linalg import solve_triangular
 
 # Model reference levels chosen for the analysis (docs/DECISIONS.md#models: entry without
-# inspection, the commonest immigration-only lead charge, is the comparison). Used only when the caller does not name a reference and the level is present.
+# inspection, the commonest immigration-only lead charge, is the comparison). Used only when the
+# caller does not name a reference and the level is present.
 DEFAULT_REFERENCE_LEVELS: dict[str, Any] = {"lead_charge_category": "entry_without_inspection"}
 
 INTERCEPT = "Intercept"

@@ -2,13 +2,13 @@
 
 Where the provenance goes (decided here, one rule for every table):
 
-* CSV: leading ``#`` comment lines (title, SYNTHETIC mark, suppression note, provenance), then
-  a plain header row and data. The file itself carries its provenance (docs/DECISIONS.md#provenance: "every file
-  carries its provenance"); readers skip the lines with ``pl.read_csv(p, comment_prefix="#")``,
-  ``pd.read_csv(p, comment="#")``, R ``read.csv(p, comment.char="#")``; Stata users
-  ``import delimited`` with ``rowrange()``/``varnames()`` set past the comment block, whose
-  length is the first line's ``comment_lines=N``. Suppressed counts print as ``<10``; values
-  derived from them are empty; the ``suppressed`` column is ``true`` on such rows.
+* CSV: leading ``#`` comment lines (title, SYNTHETIC mark, suppression note, provenance), then a
+  plain header row and data. The file itself carries its provenance (docs/DECISIONS.md#provenance:
+  "every file carries its provenance"); readers skip the lines with ``pl.read_csv(p,
+  comment_prefix="#")``, ``pd.read_csv(p, comment="#")``, R ``read.csv(p, comment.char="#")``; Stata
+  users ``import delimited`` with ``rowrange()``/``varnames()`` set past the comment block, whose
+  length is the first line's ``comment_lines=N``. Suppressed counts print as ``<10``; values derived
+  from them are empty; the ``suppressed`` column is ``true`` on such rows.
 * Markdown: a bold caption above the table (and the SYNTHETIC mark), notes and provenance in
   an italic footnote below.
 * LaTeX: a ``table`` float with ``\\caption``, a booktabs tabular (``\\toprule``,

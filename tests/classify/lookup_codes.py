@@ -1,7 +1,8 @@
 """The 252 strCode values of EOIR's tbllookupCharges, 2025 release, exactly as spelled.
 
 Copied from marrowb/eoir@9c8cedb9 src/eoir/metadata/json/lookups/tbllookupCharges.json (MIT), keys
-only, with their padding (docs/EOIR_FORMAT.md#charge-codes). The test fixtures are written from these.
+only, with their padding (docs/EOIR_FORMAT.md#charge-codes). The test fixtures are written from
+these.
 """
 
 LOOKUP_CODES: tuple[str, ...] = (

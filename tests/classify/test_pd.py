@@ -17,7 +17,8 @@ from pipelines.classify.pd import (
 )
 from pipelines.classify.reference import PD_CODES_CSV, read_pd_codes
 
-# Case types of tblLookupCaseType (docs/EOIR_FORMAT.md#other-code-tables) plus BND, seen in data only.
+# Case types of tblLookupCaseType (docs/EOIR_FORMAT.md#other-code-tables) plus BND, seen in data
+# only.
 CASE_TYPES = [
     "AOC",
     "CDR",
@@ -34,7 +35,8 @@ CASE_TYPES = [
     "WHO",
     "BND",
 ]
-# DEC_CODE and OTHER_COMP letters that occur in the court-decision lookup (docs/EOIR_FORMAT.md#court-decision-codes).
+# DEC_CODE and OTHER_COMP letters that occur in the court-decision lookup
+# (docs/EOIR_FORMAT.md#court-decision-codes).
 DEC_CODES = ["A", "C", "D", "E", "G", "I", "J", "K", "N", "O", "R", "S", "T", "V", "W", "X"]
 OTHER_COMPS = ["A", "B", "C", "F", "H", "M", "O", "P", "T", "X", "Y"]
 

@@ -97,7 +97,8 @@ def row_for(table: str, **values: str) -> list[str]:
     return [values.get(n, "") for n in names]
 
 
-# The 2026-04 lookup headers (docs/EOIR_FORMAT.md#lookup-tables), one list shared with the sample generator.
+# The 2026-04 lookup headers (docs/EOIR_FORMAT.md#lookup-tables), one list shared with the sample
+# generator.
 LOOKUP_HEADERS = {k: list(v) for k, v in SAMPLE_LOOKUP_HEADERS.items()}
 
 

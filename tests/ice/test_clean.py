@@ -195,7 +195,8 @@ def test_schema_is_the_same_for_every_layout_and_unknown_columns_fold_into_json(
 
 
 def test_42034_booleans_and_bad_dates_end_to_end(tmp_path):
-    """42034 stored Yes/No as booleans and has entry dates from 1900 to 2110 (docs/ICE_FORMAT.md#2023-icfo-42034)."""
+    """42034 stored Yes/No as booleans and has entry dates from 1900 to 2110
+    (docs/ICE_FORMAT.md#2023-icfo-42034)."""
     h = HEADER_42034
     rows = [
         {

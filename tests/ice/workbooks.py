@@ -13,7 +13,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-# 2023-ICFO-42034 (FY2012-2023), header on row 6, 'Identifer' misspelled (docs/ICE_FORMAT.md#2023-icfo-42034).
+# 2023-ICFO-42034 (FY2012-2023), header on row 6, 'Identifer' misspelled
+# (docs/ICE_FORMAT.md#2023-icfo-42034).
 HEADER_42034 = [
     "Departure Date", "Port of Departure", "Departure Country", "Case Status", "Case Category",
     "Final Order Yes No", "Final Order Date", "Case ID", "Gender", "Birth Country",

@@ -1,8 +1,9 @@
 """A deliberately simple reader of a synthetic EOIR release, independent of the generator.
 
-It knows only what docs/EOIR_FORMAT.md says about the format and what docs/DECISIONS.md#pd-rule, docs/DECISIONS.md#charge-severity say
-about PD closures and charge categories; it shares no code with pipelines.sample, so the truth
-tests compare the generator's bookkeeping with what its files actually say.
+It knows only what docs/EOIR_FORMAT.md says about the format and what docs/DECISIONS.md#pd-rule,
+docs/DECISIONS.md#charge-severity say about PD closures and charge categories; it shares no code
+with pipelines.sample, so the truth tests compare the generator's bookkeeping with what its files
+actually say.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The synthetic EOIR release: layout, format, quirks, determinism and the truth it records.
 
-Expected headers are copied from docs/EOIR_FORMAT.md#core-table-columns, docs/EOIR_FORMAT.md#lookup-tables (not imported from the
-generator), and every count is recomputed from the written files with an independent reader.
+Expected headers are copied from docs/EOIR_FORMAT.md#core-table-columns,
+docs/EOIR_FORMAT.md#lookup-tables (not imported from the generator), and every count is recomputed
+from the written files with an independent reader.
 """
 
 from __future__ import annotations
