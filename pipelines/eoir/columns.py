@@ -29,7 +29,7 @@ CORE_TABLES = (
     "tbl_RepsAssigned",
     "tbl_CasePriorityHistory",
 )
-# The lookups the staging models read, with the columns they need (2026-04 headers, research
+# The lookups the staging models read, with the columns they need (2026-04 headers,
 # docs/EOIR_FORMAT.md#lookup-tables). A release that lacks one still gets an (empty) raw table, and
 # staging falls back to data/reference for its codes, so a missing lookup is visible in checks
 # rather than fatal.
