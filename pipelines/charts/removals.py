@@ -57,7 +57,8 @@ def prepare_removals(df: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl
     unknown = sorted(set(keys) - set(LEVEL_LABELS))
     if unknown:
         raise ValueError(
-            f"removals: threat_level values {unknown} are not 1, 2, 3 or none (docs/DECISIONS.md#threat-levels)"
+            f"removals: threat_level values {unknown} are not 1, 2, 3 or none "
+            "(docs/DECISIONS.md#threat-levels)"
         )
     data = df.with_columns(
         pl.Series("threat_level", keys, dtype=pl.String),
