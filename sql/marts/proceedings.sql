@@ -83,6 +83,22 @@ base AS (
     FROM staging.proceedings p
     LEFT JOIN staging.cases c ON c.release_id = p.release_id AND c.idncase = p.idncase
     WHERE p.release_id = getvariable('release_id')
+),
+-- The proceedings a broader variant adds (few: the plain terminations of removal-type cases),
+-- with the review periods their completion falls in; the range join runs on these rows only.
+broad_rows AS (
+    SELECT
+        b.idnproceeding,
+        coalesce(bool_or(rv.period_kind = 'case_review'), false) AS in_case_review,
+        coalesce(bool_or(rv.period_kind = 'docket_review'), false) AS in_docket_review
+    FROM base b
+    JOIN broad
+      ON broad.case_type = b.case_type
+     AND ((broad.field = 'DEC_CODE' AND broad.code = b.dec_code)
+          OR (broad.field = 'OTHER_COMP' AND broad.code = b.other_comp))
+    LEFT JOIN review rv
+      ON rv.court IN ('*', b.base_city_code) AND b.comp_date BETWEEN rv.start_date AND rv.end_date
+    GROUP BY b.idnproceeding
 )
 SELECT
     b.release_id,
@@ -106,14 +122,10 @@ SELECT
     coalesce(pk.pd_kind IS NOT NULL, false) AS is_pd_closure,
     pk.pd_kind,
     coalesce(pk.pd_kind IS NOT NULL, false) AS pd_strict,
-    coalesce(pk.pd_kind IS NOT NULL, false) OR bt.is_broad AS pd_with_terminations,
-    coalesce(pk.pd_kind IS NOT NULL, false) OR (bt.is_broad AND EXISTS (
-        SELECT 1 FROM review rv WHERE rv.period_kind = 'case_review' AND rv.court IN ('*', b.base_city_code)
-          AND b.comp_date BETWEEN rv.start_date AND rv.end_date)) AS pd_with_review_terminations,
-    coalesce(pk.pd_kind IS NOT NULL, false) OR (bt.is_broad AND EXISTS (
-        SELECT 1 FROM review rv WHERE rv.period_kind = 'docket_review' AND rv.court IN ('*', b.base_city_code)
-          AND b.comp_date BETWEEN rv.start_date AND rv.end_date)) AS pd_with_docket_review_terminations,
-    bt.is_broad AS is_removal_type_termination,
+    coalesce(pk.pd_kind IS NOT NULL, false) OR br.idnproceeding IS NOT NULL AS pd_with_terminations,
+    coalesce(pk.pd_kind IS NOT NULL, false) OR coalesce(br.in_case_review, false) AS pd_with_review_terminations,
+    coalesce(pk.pd_kind IS NOT NULL, false) OR coalesce(br.in_docket_review, false) AS pd_with_docket_review_terminations,
+    br.idnproceeding IS NOT NULL AS is_removal_type_termination,
     ch.charges,
     coalesce(ch.n_charges, 0) AS n_charges,
     ch.lead_charge_code,
@@ -141,9 +153,4 @@ LEFT JOIN LATERAL (
            OR (pd.field = 'DEC_CODE' AND pd.code = b.dec_code))
       AND (pd.case_type = '*' OR pd.case_type = b.case_type)
 ) pk ON true
-LEFT JOIN LATERAL (
-    SELECT count(*) > 0 AS is_broad FROM broad
-    WHERE ((broad.field = 'DEC_CODE' AND broad.code = b.dec_code)
-           OR (broad.field = 'OTHER_COMP' AND broad.code = b.other_comp))
-      AND broad.case_type = b.case_type
-) bt ON true
+LEFT JOIN broad_rows br ON br.idnproceeding = b.idnproceeding
