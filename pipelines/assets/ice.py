@@ -48,6 +48,8 @@ def _empty_removals() -> pl.DataFrame:
             kinds={"duckdb", "python"},
         ),
     ],
+    # Formula cells with no stored value are read as NULL (pipelines.ice.reader): counted here.
+    check_specs=[dg.AssetCheckSpec("formula_cells_have_values", asset=STAGING_KEY)],
     partitions_def=release_partitions,
     pool=WAREHOUSE_POOL,
 )
@@ -67,6 +69,12 @@ def ice_removals(
     else:
         context.log.warning(f"no ICE workbooks beside {rc.release_path}: ICE tables are empty")
         frame, report, release_date = _empty_removals(), {"rows": 0, "files": []}, None
+    formula_cells = report.get("formula_cells_without_value", {})
+    for where, n in formula_cells.items():
+        context.log.warning(
+            f"{where}: {n} formula cell(s) hold no calculated value and were read as NULL; "
+            "open the file in a spreadsheet program and save it, or ask ICE for values"
+        )
     cleaned, counts = clean_removals(frame, release_date)
     classified = classify_removals(cleaned)
     con = warehouse.connect(settings)
@@ -94,6 +102,17 @@ def ice_removals(
             "unknown_columns": report.get("unknown_columns", {}),
             "layouts": report.get("layouts", []),
             "cleaning_counts": dg.MetadataValue.json(json.loads(json.dumps(counts, default=str))),
+            "formula_cells_without_value": dg.MetadataValue.json(formula_cells),
+        },
+    )
+    yield dg.AssetCheckResult(
+        asset_key=STAGING_KEY,
+        check_name="formula_cells_have_values",
+        passed=not formula_cells,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "formula_cells_without_value": sum(formula_cells.values()),
+            "by_file_sheet_column": dg.MetadataValue.json(formula_cells),
         },
     )
     by_source = classified.group_by("criminality", "threat_level_source").len().sort("criminality")

@@ -28,7 +28,11 @@ SQL reads the same CSV. `pd_kind_sql` renders the CASE expression from it; or jo
 
 from __future__ import annotations
 
+import csv
 import re
+from dataclasses import dataclass, fields
+from datetime import date
+from pathlib import Path
 
 from pipelines.classify.reference import PD_CODES_CSV, PdCode, read_pd_codes
 
@@ -119,3 +123,145 @@ def pd_kind_sql(case_type_col: str, dec_code_col: str, other_comp_col: str) -> s
                 cond += f" AND {ct} IN ({_sql_list(types)})"
             whens.append(f"WHEN {cond} THEN '{kind}'")
     return "CASE " + " ".join(whens) + " ELSE NULL END"
+
+
+# --- PD variants: labelled bounds beside the strict rule --------------------------------------
+#
+# On a current release DEC_CODE `I` may never occur (none among 8.2 million DEC_CODE values of
+# the release EOIR published in October 2025), while TRAC counted about one early PD closure in
+# four as a termination. The variants in data/reference/pd_variants.csv bound those missing
+# terminations with the plain terminations (DEC_CODE `T`) of removal-type cases, over all dates,
+# over the months of ICE's case review, or at a court during its docket review
+# (data/reference/pd_review_periods.csv). They are bounds, not findings: a `T` can end a case for
+# reasons that have nothing to do with PD. marts.proceedings carries one boolean column a variant.
+
+PD_VARIANTS_CSV = PD_CODES_CSV.parent / "pd_variants.csv"
+PD_REVIEW_PERIODS_CSV = PD_CODES_CSV.parent / "pd_review_periods.csv"
+STRICT = "strict"
+ANY_COURT = "*"
+PERIOD_KINDS = ("case_review", "docket_review")
+
+
+@dataclass(frozen=True)
+class PdVariant:
+    variant: str
+    column_name: str
+    is_default: bool
+    extra_field: str | None  # DEC_CODE | OTHER_COMP | None (strict)
+    extra_code: str | None
+    extra_case_types: frozenset[str]
+    period_kind: str | None  # None: any completion date
+    label: str
+    can_contain: str
+    cannot_contain: str
+
+
+@dataclass(frozen=True)
+class ReviewPeriod:
+    period_kind: str
+    court: str  # a BASE_CITY_CODE, or "*" for every court
+    start: date
+    end: date
+
+
+def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or ())]
+        if missing:
+            raise ValueError(f"{path}: header is missing column(s) {', '.join(missing)}")
+        return [(i + 2, {k: (v or "").strip() for k, v in r.items()}) for i, r in enumerate(reader)]
+
+
+def read_pd_variants(path: Path = PD_VARIANTS_CSV) -> tuple[PdVariant, ...]:
+    cols = tuple(f.name for f in fields(PdVariant))
+    out: list[PdVariant] = []
+    for line, r in _rows(path, cols):
+        if r["extra_field"] not in ("", "DEC_CODE", "OTHER_COMP"):
+            raise ValueError(
+                f"{path} line {line}: extra_field must be DEC_CODE, OTHER_COMP or empty"
+            )
+        if r["period_kind"] not in ("", *PERIOD_KINDS):
+            raise ValueError(
+                f"{path} line {line}: period_kind must be one of {', '.join(PERIOD_KINDS)} or empty"
+            )
+        if bool(r["extra_field"]) != bool(r["extra_code"]):
+            raise ValueError(f"{path} line {line}: extra_field and extra_code go together")
+        out.append(
+            PdVariant(
+                variant=r["variant"],
+                column_name=r["column_name"],
+                is_default=r["is_default"].lower() == "true",
+                extra_field=r["extra_field"] or None,
+                extra_code=r["extra_code"].upper() or None,
+                extra_case_types=frozenset(r["extra_case_types"].upper().split()),
+                period_kind=r["period_kind"] or None,
+                label=r["label"],
+                can_contain=r["can_contain"],
+                cannot_contain=r["cannot_contain"],
+            )
+        )
+    defaults = [v.variant for v in out if v.is_default]
+    if defaults != [STRICT]:
+        raise ValueError(
+            f"{path}: exactly one default variant, {STRICT!r}, expected; got {defaults}"
+        )
+    return tuple(out)
+
+
+def read_review_periods(path: Path = PD_REVIEW_PERIODS_CSV) -> tuple[ReviewPeriod, ...]:
+    cols = ("period_kind", "court", "start_date", "end_date", "source")
+    out: list[ReviewPeriod] = []
+    for line, r in _rows(path, cols):
+        if r["period_kind"] not in PERIOD_KINDS or not r["source"]:
+            raise ValueError(f"{path} line {line}: period_kind unknown or source missing")
+        p = ReviewPeriod(
+            r["period_kind"],
+            r["court"].upper(),
+            date.fromisoformat(r["start_date"]),
+            date.fromisoformat(r["end_date"]),
+        )
+        if p.end < p.start:
+            raise ValueError(f"{path} line {line}: end_date before start_date")
+        out.append(p)
+    return tuple(out)
+
+
+PD_VARIANTS: tuple[PdVariant, ...] = read_pd_variants()
+REVIEW_PERIODS: tuple[ReviewPeriod, ...] = read_review_periods()
+
+
+def _in_period(kind: str, court: str | None, comp_date: date | None) -> bool:
+    if comp_date is None:
+        return False
+    for p in REVIEW_PERIODS:
+        if p.period_kind == kind and p.court in (ANY_COURT, _norm(court)):
+            if p.start <= comp_date <= p.end:
+                return True
+    return False
+
+
+def pd_variant_flags(
+    case_type: str | None,
+    dec_code: str | None,
+    other_comp: str | None,
+    comp_date: date | None = None,
+    court: str | None = None,
+) -> dict[str, bool]:
+    """{variant column name: counted}, for every variant of pd_variants.csv.
+
+    The same reading as the `pd_*` columns of marts.proceedings: the strict rule, or one of the
+    extra codes in its case types (restricted to the variant's review periods, if any).
+    """
+    strict = is_pd_closure(case_type, dec_code, other_comp)
+    ct = _norm(case_type)
+    out: dict[str, bool] = {}
+    for v in PD_VARIANTS:
+        extra = False
+        if v.extra_field is not None:
+            value = _norm(dec_code if v.extra_field == "DEC_CODE" else other_comp)
+            extra = value == v.extra_code and ct in v.extra_case_types
+            if extra and v.period_kind is not None:
+                extra = _in_period(v.period_kind, court, comp_date)
+        out[v.column_name] = strict or extra
+    return out

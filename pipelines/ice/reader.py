@@ -21,16 +21,25 @@ docs/ICE_FORMAT.md#columns-by-release, docs/ICE_FORMAT.md#ingestion-quirks):
 The workbook is read with polars.read_excel on the calamine engine (fastexcel), one call per
 file for all sheets, with no header (`skip_rows=0` keeps leading blank rows so that frame row
 i is Excel row i + 1, which gives `source_row`).
+
+A formula cell holds the value its formula gave when the file was last calculated. A file
+written by a program that never calculates (xlsxwriter writes 0 and asks Excel to recalculate on
+load; openpyxl writes no value at all) holds no such value, and calamine reads 0 or nothing:
+a departure date became NULL and a charge code `0399` became `0000`. Such cells are found in the
+sheet XML (`formula_cells_without_value`), set to NULL and counted per file, sheet and column in
+the report; the ICE asset reports them in a check, never as values.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from xml.etree import ElementTree
 
 import polars as pl
 
@@ -197,6 +206,90 @@ def release_date_from_filenames(paths: list[Path]) -> date | None:
     return max(found) if found else None
 
 
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+# Any formula element (`<f>`, `<f t="shared" .../>`), with or without a namespace prefix.
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z0-9]+:)?f[\s>/]")
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _has_formula(member) -> bool:
+    """A cheap scan of a sheet's XML for a formula element (most ICE sheets have none)."""
+    tail = b""
+    while chunk := member.read(1 << 20):
+        if _FORMULA_TAG.search(tail + chunk):
+            return True
+        tail = chunk[-16:]
+    return False
+
+
+def formula_cells_without_value(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """{sheet name: {(0-based row, 0-based column): formula}} for formula cells with no value.
+
+    A formula cell has no usable value when the XML holds none (`<v>` absent or empty) or when the
+    workbook asks to be recalculated on load (`fullCalcOnLoad`, written by programs that store a
+    placeholder 0 instead of calculating). Column numbers count from the sheet's first used
+    column, as calamine's do. A file that is not a readable zip returns {} (the xlsx reader names
+    the damage).
+    """
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return out
+    with zf:
+        try:
+            wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        except (KeyError, ElementTree.ParseError):
+            return out
+        calc = wb.find(f"{_SHEET_NS}calcPr")
+        stale = calc is not None and calc.get("fullCalcOnLoad") in ("1", "true")
+        targets = {
+            r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL_NS}Relationship")
+        }
+        names = set(zf.namelist())
+        for sheet in wb.iter(f"{_SHEET_NS}sheet"):
+            target = targets.get(sheet.get(f"{_REL_NS}id"), "")
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if member not in names:
+                continue
+            with zf.open(member) as fh:
+                if not _has_formula(fh):
+                    continue
+            cells: dict[tuple[int, int], str] = {}
+            first_col = None
+            with zf.open(member) as fh:
+                for _, el in ElementTree.iterparse(fh):
+                    if el.tag == f"{_SHEET_NS}dimension":
+                        m = _CELL_REF.match((el.get("ref") or "").split(":")[0])
+                        first_col = _col_index(m.group(1)) if m else 0
+                    elif el.tag == f"{_SHEET_NS}c":
+                        f = el.find(f"{_SHEET_NS}f")
+                        if f is not None:
+                            v = el.find(f"{_SHEET_NS}v")
+                            if stale or v is None or not (v.text or "").strip():
+                                m = _CELL_REF.match(el.get("r") or "")
+                                if m:
+                                    key = (int(m.group(2)) - 1, _col_index(m.group(1)))
+                                    cells[key] = f.text or "(shared formula)"
+                        el.clear()
+                    elif el.tag == f"{_SHEET_NS}row":
+                        el.clear()
+            if cells:
+                offset = first_col or 0
+                out[sheet.get("name", "")] = {(r, c - offset): t for (r, c), t in cells.items()}
+    return out
+
+
 def _read_sheets(path: Path) -> dict[str, pl.DataFrame]:
     try:
         sheets = pl.read_excel(
@@ -240,11 +333,41 @@ def _closest_row_text(frame: pl.DataFrame) -> str:
     return "(no row with three or more filled cells)"
 
 
+def _null_formula_cells(
+    body: pl.DataFrame, header: list, header_idx: int, formulas: dict[tuple[int, int], str]
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Set formula cells without a value to NULL; {header (or column letter): cells}."""
+    by_col: dict[int, list[int]] = {}
+    for (r, c), _ in formulas.items():
+        i = r - (header_idx + 1)
+        if 0 <= i < body.height and 0 <= c < body.width:
+            by_col.setdefault(c, []).append(i)
+    counts: dict[str, int] = {}
+    exprs = []
+    for c, rows in sorted(by_col.items()):
+        name = body.columns[c]
+        h = header[c] if c < len(header) and header[c] is not None else f"column {c + 1}"
+        counts[str(h)] = len(rows)
+        exprs.append(
+            pl.when(pl.int_range(pl.len()).is_in(rows))
+            .then(None)
+            .otherwise(pl.col(name))
+            .alias(name)
+        )
+    return (body.with_columns(exprs) if exprs else body), counts
+
+
 def _read_data_sheet(
-    path: Path, sheet: str, raw: pl.DataFrame, header_idx: int, keys: dict[str, str]
+    path: Path,
+    sheet: str,
+    raw: pl.DataFrame,
+    header_idx: int,
+    keys: dict[str, str],
+    formulas: dict[tuple[int, int], str] | None = None,
 ) -> tuple[pl.DataFrame, dict]:
     header = list(raw.row(header_idx))
     body = raw.slice(header_idx + 1)
+    body, formula_counts = _null_formula_cells(body, header, header_idx, formulas or {})
     n_cols = len(header)
     names: list[str] = []
     raw_names: list[str] = []
@@ -322,6 +445,7 @@ def _read_data_sheet(
         "unknown_columns": unknown,
         "duplicate_alias_columns": duplicate_alias,
         "blank_columns_dropped": empty_unnamed_dropped,
+        "formula_cells_without_value": formula_counts,
         "columns": names,
     }
     return data, info
@@ -336,6 +460,7 @@ def read_ice_workbook(path: Path) -> tuple[pl.DataFrame, dict]:
         )
     keys = alias_map()
     sheets = _read_sheets(path)
+    formulas = formula_cells_without_value(path)
     frames: list[pl.DataFrame] = []
     infos: list[dict] = []
     for sheet, raw in sheets.items():
@@ -355,7 +480,7 @@ def read_ice_workbook(path: Path) -> tuple[pl.DataFrame, dict]:
                 "data/reference/ice_column_aliases.csv; if the sheet holds no records, rename it "
                 "(Notes/Legend/Appendix are skipped) or remove the file from the release folder.",
             )
-        data, info = _read_data_sheet(path, sheet, raw, found[0], keys)
+        data, info = _read_data_sheet(path, sheet, raw, found[0], keys, formulas.get(sheet))
         frames.append(data)
         infos.append(info)
     if not frames:
@@ -409,11 +534,14 @@ def read_ice_release(paths: list[Path]) -> tuple[pl.DataFrame, dict]:
     duplicate_alias: dict[str, str] = {}
     rows_per_sheet: dict[str, int] = {}
     layouts: set[str] = set()
+    formula_cells: dict[str, int] = {}
     for f in files:
         for s in f["sheets"]:
             if s["status"] != "data":
                 continue
             rows_per_sheet[f"{f['file']}::{s['sheet']}"] = s["rows"]
+            for col, n in s["formula_cells_without_value"].items():
+                formula_cells[f"{f['file']}::{s['sheet']}::{col}"] = n
             unknown.update(s["unknown_columns"])
             duplicate_alias.update(s["duplicate_alias_columns"])
             layouts.add(s["layout"])
@@ -427,5 +555,7 @@ def read_ice_release(paths: list[Path]) -> tuple[pl.DataFrame, dict]:
         "duplicate_alias_columns": duplicate_alias,
         "layouts": sorted(layouts),
         "missing_canonical_columns": [c for c in canon if c not in frame.columns],
+        # file::sheet::column -> formula cells without a stored value (read as NULL)
+        "formula_cells_without_value": formula_cells,
     }
     return frame, report

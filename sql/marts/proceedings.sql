@@ -1,7 +1,8 @@
 -- group: closures
 -- check: unique(idnproceeding)
 -- check: not_null(idnproceeding)
--- check-sql: pd_closures_have_completion_date: SELECT count(*) AS pd_without_comp_date FROM marts.proceedings WHERE release_id = getvariable('release_id') AND is_pd_closure AND comp_date IS NULL
+-- check-warn: pd_closures_undated_warn: SELECT CASE WHEN undated > 0.001 * pd_closures THEN undated ELSE 0 END AS undated_over_threshold, undated AS pd_closures_undated, placeholder_date AS undated_placeholder_date, missing_date AS undated_missing_date, pd_closures, round(undated / nullif(pd_closures, 0), 6) AS undated_fraction, 0.001::DOUBLE AS warn_fraction, 0.01::DOUBLE AS stop_fraction FROM (SELECT count(*) FILTER (WHERE p.is_pd_closure) AS pd_closures, count(*) FILTER (WHERE p.is_pd_closure AND p.comp_date IS NULL) AS undated, count(*) FILTER (WHERE p.is_pd_closure AND p.comp_date IS NULL AND eoir_date_rejected(r.COMP_DATE)) AS placeholder_date, count(*) FILTER (WHERE p.is_pd_closure AND p.comp_date IS NULL AND NOT coalesce(eoir_date_rejected(r.COMP_DATE), false)) AS missing_date FROM marts.proceedings p LEFT JOIN (SELECT eoir_int(IDNPROCEEDING) AS idnproceeding, COMP_DATE FROM raw.B_TblProceeding WHERE release_id = getvariable('release_id') AND eoir_null(COMP_DATE) IS NOT NULL AND eoir_date(COMP_DATE) IS NULL) r ON r.idnproceeding = p.idnproceeding WHERE p.release_id = getvariable('release_id'))
+-- check-sql: pd_closures_undated_stop: SELECT CASE WHEN undated > 0.01 * pd_closures THEN undated ELSE 0 END AS undated_over_threshold, undated AS pd_closures_undated, placeholder_date AS undated_placeholder_date, missing_date AS undated_missing_date, pd_closures, round(undated / nullif(pd_closures, 0), 6) AS undated_fraction, 0.001::DOUBLE AS warn_fraction, 0.01::DOUBLE AS stop_fraction FROM (SELECT count(*) FILTER (WHERE p.is_pd_closure) AS pd_closures, count(*) FILTER (WHERE p.is_pd_closure AND p.comp_date IS NULL) AS undated, count(*) FILTER (WHERE p.is_pd_closure AND p.comp_date IS NULL AND eoir_date_rejected(r.COMP_DATE)) AS placeholder_date, count(*) FILTER (WHERE p.is_pd_closure AND p.comp_date IS NULL AND NOT coalesce(eoir_date_rejected(r.COMP_DATE), false)) AS missing_date FROM marts.proceedings p LEFT JOIN (SELECT eoir_int(IDNPROCEEDING) AS idnproceeding, COMP_DATE FROM raw.B_TblProceeding WHERE release_id = getvariable('release_id') AND eoir_null(COMP_DATE) IS NOT NULL AND eoir_date(COMP_DATE) IS NULL) r ON r.idnproceeding = p.idnproceeding WHERE p.release_id = getvariable('release_id'))
 -- check-warn: pd_codes_decodable: SELECT count(*) AS undecoded_pd_codes, count(DISTINCT case_type || ':' || outcome_code) AS distinct_undecoded FROM marts.proceedings WHERE release_id = getvariable('release_id') AND is_pd_closure AND outcome_description IS NULL
 -- check-warn: outcome_codes_decodable: SELECT count(*) AS undecoded_outcomes, string_agg(DISTINCT case_type || ':' || outcome_field || ':' || outcome_code, ', ') AS codes FROM marts.proceedings WHERE release_id = getvariable('release_id') AND outcome_code IS NOT NULL AND outcome_description IS NULL
 -- One row per proceeding, ready for analysis.
@@ -12,7 +13,16 @@
 --   Close") or `M` ("In Court Prosecutorial Discretion - Admin Closure") is an admin-closed PD
 --   closure; DEC_CODE `I` ("Prosecutorial Discretion - Terminated") is a terminated PD closure in
 --   RMV, DEP, EXC and REC cases only. The rule is data/reference/pd_codes.csv. A closure is dated
---   by COMP_DATE.
+--   by COMP_DATE. A PD closure without a usable COMP_DATE (missing, or a 1900-era placeholder)
+--   cannot be placed in any window: the checks pd_closures_undated_warn / _stop count it and
+--   warn above 0.1% and stop the run above 1% of all PD closures (the fractions are in their
+--   metadata).
+-- * PD variants (data/reference/pd_variants.csv), bounds for PD terminations the codes no longer
+--   show, side by side; labelled bounds, not findings. `pd_strict` (= is_pd_closure, the
+--   default); `pd_with_terminations` adds every termination (DEC_CODE T) in a removal-type case
+--   (RMV, DEP, EXC, REC; `is_removal_type_termination`); `pd_with_review_terminations` adds
+--   those completed in the months of ICE's case review; `pd_with_docket_review_terminations`
+--   those completed at a court during its docket review (data/reference/pd_review_periods.csv).
 -- * Charges: every charge of the proceeding (`charges`, in charging order), the lead charge
 --   (`lead_charge_code`, `lead_charge_category`) = the most serious charge, ties broken by the
 --   first charged (lowest IDNPRCDCHG); with the setting lead_charge_rule = 'first_charged' the
@@ -24,6 +34,16 @@
 WITH pd AS (
     SELECT field, code, case_type, pd_kind
     FROM read_csv(getvariable('reference_dir') || '/pd_codes.csv', all_varchar = true)
+),
+-- The codes the broader PD variants add (DEC_CODE T in RMV, DEP, EXC, REC), one row a case type.
+broad AS (
+    SELECT DISTINCT extra_field AS field, extra_code AS code, unnest(string_split(extra_case_types, ' ')) AS case_type
+    FROM read_csv(getvariable('reference_dir') || '/pd_variants.csv', all_varchar = true)
+    WHERE extra_code IS NOT NULL
+),
+review AS (
+    SELECT period_kind, court, start_date::DATE AS start_date, end_date::DATE AS end_date
+    FROM read_csv(getvariable('reference_dir') || '/pd_review_periods.csv', all_varchar = true)
 ),
 charges AS (
     SELECT
@@ -63,6 +83,22 @@ base AS (
     FROM staging.proceedings p
     LEFT JOIN staging.cases c ON c.release_id = p.release_id AND c.idncase = p.idncase
     WHERE p.release_id = getvariable('release_id')
+),
+-- The proceedings a broader variant adds (few: the plain terminations of removal-type cases),
+-- with the review periods their completion falls in; the range join runs on these rows only.
+broad_rows AS (
+    SELECT
+        b.idnproceeding,
+        coalesce(bool_or(rv.period_kind = 'case_review'), false) AS in_case_review,
+        coalesce(bool_or(rv.period_kind = 'docket_review'), false) AS in_docket_review
+    FROM base b
+    JOIN broad
+      ON broad.case_type = b.case_type
+     AND ((broad.field = 'DEC_CODE' AND broad.code = b.dec_code)
+          OR (broad.field = 'OTHER_COMP' AND broad.code = b.other_comp))
+    LEFT JOIN review rv
+      ON rv.court IN ('*', b.base_city_code) AND b.comp_date BETWEEN rv.start_date AND rv.end_date
+    GROUP BY b.idnproceeding
 )
 SELECT
     b.release_id,
@@ -85,6 +121,11 @@ SELECT
     d.description AS outcome_description,
     coalesce(pk.pd_kind IS NOT NULL, false) AS is_pd_closure,
     pk.pd_kind,
+    coalesce(pk.pd_kind IS NOT NULL, false) AS pd_strict,
+    coalesce(pk.pd_kind IS NOT NULL, false) OR br.idnproceeding IS NOT NULL AS pd_with_terminations,
+    coalesce(pk.pd_kind IS NOT NULL, false) OR coalesce(br.in_case_review, false) AS pd_with_review_terminations,
+    coalesce(pk.pd_kind IS NOT NULL, false) OR coalesce(br.in_docket_review, false) AS pd_with_docket_review_terminations,
+    br.idnproceeding IS NOT NULL AS is_removal_type_termination,
     ch.charges,
     coalesce(ch.n_charges, 0) AS n_charges,
     ch.lead_charge_code,
@@ -112,3 +153,4 @@ LEFT JOIN LATERAL (
            OR (pd.field = 'DEC_CODE' AND pd.code = b.dec_code))
       AND (pd.case_type = '*' OR pd.case_type = b.case_type)
 ) pk ON true
+LEFT JOIN broad_rows br ON br.idnproceeding = b.idnproceeding

@@ -157,3 +157,138 @@ def test_pd_codes_csv_validation(tmp_path):
     )
     with pytest.raises(ValueError, match=r"pd\.csv line 2: pd_kind 'closed'"):
         read_pd_codes(bad)
+
+
+# --- PD variants and the undated-closure thresholds ---------------------------------------------
+
+from datetime import date  # noqa: E402
+
+from pipelines.classify.pd import (  # noqa: E402
+    PD_VARIANTS,
+    REVIEW_PERIODS,
+    pd_variant_flags,
+    read_pd_variants,
+    read_review_periods,
+)
+
+
+def test_variants_come_from_the_csv_with_strict_the_default():
+    assert [v.column_name for v in PD_VARIANTS] == [
+        "pd_strict",
+        "pd_with_terminations",
+        "pd_with_review_terminations",
+        "pd_with_docket_review_terminations",
+    ]
+    assert [v.variant for v in PD_VARIANTS if v.is_default] == ["strict"]
+    for v in PD_VARIANTS:
+        assert v.label and v.can_contain and v.cannot_contain
+    # every court of a docket review is a real base-city code; pilots Dec 2011 - Jan 2012
+    pilots = {p.court: (p.start, p.end) for p in REVIEW_PERIODS if p.period_kind == "docket_review"}
+    assert pilots["BAL"] == pilots["DEN"] == (date(2011, 12, 4), date(2012, 1, 13))
+    assert set(pilots) == {"BAL", "DEN", "DET", "NOL", "ORL", "SEA", "NYC", "SFR", "LOS"}
+
+
+@pytest.mark.parametrize("case_type", ["RMV", "DEP", "EXC", "REC"])
+def test_a_plain_termination_counts_only_in_the_broader_variants(case_type):
+    in_pilot = pd_variant_flags(case_type, "T", None, date(2011, 12, 20), "DEN")
+    assert in_pilot == {
+        "pd_strict": False,
+        "pd_with_terminations": True,
+        "pd_with_review_terminations": True,
+        "pd_with_docket_review_terminations": True,
+    }
+    # the same day at a court without a docket review; and after the review months
+    assert pd_variant_flags(case_type, "T", None, date(2011, 12, 20), "HOU") == {
+        **in_pilot,
+        "pd_with_docket_review_terminations": False,
+    }
+    assert pd_variant_flags(case_type, "T", None, date(2014, 1, 2), "DEN") == {
+        **in_pilot,
+        "pd_with_review_terminations": False,
+        "pd_with_docket_review_terminations": False,
+    }
+    # no completion date: in no period
+    assert (
+        pd_variant_flags(case_type, "t ", None, None, "DEN")["pd_with_review_terminations"] is False
+    )
+
+
+@pytest.mark.parametrize("case_type", ["AOC", "WHO", "CFR", "NAC"])
+def test_a_termination_outside_removal_type_cases_counts_nowhere(case_type):
+    flags = pd_variant_flags(case_type, "T", None, date(2012, 1, 5), "BAL")
+    assert not any(flags.values())
+
+
+def test_strict_closures_count_in_every_variant():
+    for args in (("RMV", "I", None), ("AOC", None, "Y"), ("WHO", None, "M")):
+        assert all(pd_variant_flags(*args, comp_date=None, court=None).values())
+
+
+def test_variant_and_period_csv_validation(tmp_path):
+    good = (PD_CODES_CSV.parent / "pd_variants.csv").read_text(encoding="utf-8")
+    bad = tmp_path / "pd_variants.csv"
+    bad.write_text(good.replace(",true,", ",false,", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="exactly one default variant"):
+        read_pd_variants(bad)
+    bad.write_text(good.replace(",case_review,", ",someday,", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="period_kind"):
+        read_pd_variants(bad)
+    periods = (PD_CODES_CSV.parent / "pd_review_periods.csv").read_text(encoding="utf-8")
+    bad_p = tmp_path / "pd_review_periods.csv"
+    bad_p.write_text(
+        periods.replace("2011-12-04,2012-01-13", "2012-01-13,2011-12-04", 1), encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="end_date before start_date"):
+        read_review_periods(bad_p)
+
+
+def _undated_checks():
+    from pipelines.warehouse.db import load_models
+
+    model = {m.qualified: m for m in load_models()}["marts.proceedings"]
+    return model, {a[0]: (k, a) for k, a in model.checks if a[0].startswith("pd_closures_undated")}
+
+
+@pytest.mark.parametrize(
+    ("missing", "placeholder", "warn_fails", "stop_fails"),
+    [
+        (0, 0, False, False),
+        (1, 0, False, False),  # 1 of 1,000 = 0.1%: at the warn fraction, not above it
+        (1, 1, True, False),  # 0.2%: above 0.1%, below 1%
+        (6, 5, True, True),  # 1.1%: above the stop fraction
+    ],
+)
+def test_undated_pd_closures_are_judged_by_warn_and_stop_fractions(
+    missing, placeholder, warn_fails, stop_fails
+):
+    """1,000 PD closures, some without a usable COMP_DATE (missing, or SQL Server's 1900-01-01)."""
+    from pipelines.warehouse.db import run_check
+
+    con = duckdb.connect()
+    from pipelines.settings import SQL_DIR
+
+    con.execute((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
+    con.execute("CREATE SCHEMA marts; CREATE SCHEMA raw")
+    con.execute(
+        "CREATE TABLE marts.proceedings AS SELECT 'r' AS release_id, i AS idnproceeding, "
+        "i <= 1000 AS is_pd_closure, CASE WHEN i <= ? THEN NULL ELSE DATE '2012-01-01' END AS comp_date "
+        "FROM range(1, 1201) t(i)",
+        [missing + placeholder],
+    )
+    con.execute(
+        "CREATE TABLE raw.B_TblProceeding AS SELECT 'r' AS release_id, i::VARCHAR AS IDNPROCEEDING, "
+        "CASE WHEN i <= ? THEN '' WHEN i <= ? THEN '1900-01-01 00:00:00.000' "
+        "ELSE '2012-01-01 00:00:00.000' END AS COMP_DATE FROM range(1, 1201) t(i)",
+        [missing, missing + placeholder],
+    )
+    model, checks = _undated_checks()
+    results = {name: run_check(con, model, k, a, "r") for name, (k, a) in checks.items()}
+    warn_passed, meta = results["pd_closures_undated_warn"]
+    stop_passed, meta_stop = results["pd_closures_undated_stop"]
+    assert (not warn_passed, not stop_passed) == (warn_fails, stop_fails)
+    assert meta == meta_stop | {"undated_over_threshold": meta["undated_over_threshold"]}
+    assert meta["pd_closures"] == 1000
+    assert meta["pd_closures_undated"] == missing + placeholder
+    assert meta["undated_missing_date"] == missing
+    assert meta["undated_placeholder_date"] == placeholder
+    assert (meta["warn_fraction"], meta["stop_fraction"]) == (0.001, 0.01)
