@@ -39,9 +39,9 @@ from pipelines.warehouse.db import connect
 
 log = logging.getLogger(__name__)
 
-# Seconds a writer waits for another one before giving up; a full release's slowest asset holds
-# the warehouse for minutes, so the default is generous. PD_LOCK_TIMEOUT overrides it.
-DEFAULT_LOCK_TIMEOUT_S = float(os.environ.get("PD_LOCK_TIMEOUT", "1800"))
+# Seconds a writer waits for another one before giving up: the `lock_timeout` setting
+# (PD_LOCK_TIMEOUT); callers pass `settings.lock_timeout`, this default is the setting's.
+DEFAULT_LOCK_TIMEOUT_S = float(Settings.model_fields["lock_timeout"].default)
 POLL_S = 0.5
 
 _DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
