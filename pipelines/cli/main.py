@@ -122,12 +122,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if outcome.warned_checks:
         print(f"checks with warnings: {', '.join(outcome.warned_checks)}", file=sys.stderr)
     if not outcome.success:
-        if outcome.error:
-            print(f"error: {outcome.error}", file=sys.stderr)
-        if outcome.failed_steps:
-            print(f"failed assets: {', '.join(outcome.failed_steps)}", file=sys.stderr)
-        if outcome.failed_checks:
-            print(f"failed checks: {', '.join(outcome.failed_checks)}", file=sys.stderr)
+        # One line (its cause, if any, on a second): the project's message for what failed.
+        message = outcome.error or f"assets failed: {', '.join(outcome.failed_steps)}"
+        if outcome.failed_steps and not outcome.failed_check_details:
+            first, *more = message.split("\n", 1)
+            message = "\n".join(
+                [f"{first} (failed assets: {', '.join(outcome.failed_steps)})", *more]
+            )
+        print(f"error: {message}", file=sys.stderr)
         return 1
     print(
         f"release {outcome.release_id}: all assets materialized into {settings.warehouse}; "

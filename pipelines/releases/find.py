@@ -59,7 +59,13 @@ def check_complete(path: Path) -> FoundRelease:
     except ReleaseError as exc:
         return FoundRelease(path.stem, path, False, False, str(exc))
     missing = [t for t in rel.count_txt if t not in rel.members]
-    if not rel.count_txt:
+    if not rel.count_txt and "a_tblcase" not in rel.members:
+        found = ", ".join(sorted(m.name + ".csv" for m in rel.members.values())[:5])
+        problem = (
+            f"{path}: not an EOIR case-data release (no Count.txt, no A_TblCase.csv; it holds "
+            f"{found}): use EOIR's 'EOIR Case Data.zip' or the folder it extracts to"
+        )
+    elif not rel.count_txt:
         problem = f"{path}: no Count.txt (the release is incomplete or still being copied)"
     elif missing:
         problem = f"{path}: Count.txt lists tables that are not present: {', '.join(missing)}"
