@@ -216,7 +216,9 @@ class DownloadConfig(dg.Config):
         "Downloads EOIR's 'EOIR Case Data.zip' (URL in the run config) into "
         "data/raw/eoir/<release date>/: streamed in chunks, resumable with HTTP Range, checked "
         "for size and zip integrity (central directory, Count.txt and its tables) and renamed "
-        "into place only when whole, where the release sensor picks it up. Not part of release "
+        "into place only when whole, where the release sensor picks it up. Bounded by the "
+        "settings download_max_bytes (size cap) and download_stall_timeout; a full disk stops "
+        "it with the space needed, removing the partial file. Not part of release "
         "runs; the monthly schedule that runs it is off by default. Logic: pipelines/releases/download.py."
     ),
     kinds={"python"},
@@ -230,6 +232,8 @@ def eoir_release_zip(
         config.url,
         raw_dir,
         max_attempts=config.max_attempts,
+        max_bytes=settings.download_max_bytes,
+        timeout=settings.download_stall_timeout,
         progress=ProgressLog(context.log.info),
         skip_if_unchanged=not config.force,
     )
