@@ -135,7 +135,7 @@ def release_bytes(path: Path) -> int:
 
 
 def whole_problem(
-    path: Path, fp: str, work_dir: Path | None, inline_bytes: int = INLINE_BYTES
+    path: Path, fp: str, work_dir: Path | None, inline_bytes: int | None = None
 ) -> str | None:
     """`check_whole` once per fingerprint: "" whole, a problem, or None while still checking."""
     if work_dir is None:
@@ -147,7 +147,7 @@ def whole_problem(
         except (OSError, ValueError, KeyError):
             result.unlink(missing_ok=True)
     work_dir.mkdir(parents=True, exist_ok=True)
-    if release_bytes(path) <= inline_bytes:
+    if release_bytes(path) <= (INLINE_BYTES if inline_bytes is None else inline_bytes):
         problem = check_whole(path)
         _write_result(result, path, problem)
         return problem
