@@ -20,9 +20,9 @@ from pipelines.settings import Settings, env_name, setting_fields
 from pipelines.warehouse.lock import connect_waiting
 
 
-def _config_fields(resource: str) -> dict[str, Any]:
+def _config_fields(resource: str, defaults: Settings | None = None) -> dict[str, Any]:
     """Config fields for `resource`: str for paths and dates (what run config can carry)."""
-    defaults = Settings.model_construct()
+    defaults = defaults or Settings.model_construct()
     fields: dict[str, Any] = {}
     for key, (name, info) in setting_fields(resource).items():
         value = getattr(defaults, name)
@@ -83,18 +83,20 @@ Warehouse = create_model(
 
 
 def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
-    """The `settings` and `warehouse` resources holding `settings`' values."""
+    """The `settings` and `warehouse` resources with `settings`' values as their defaults.
 
-    def config(resource: str) -> dict[str, Any]:
-        out = {}
-        for key, (name, info) in setting_fields(resource).items():
-            value = getattr(settings, name)
-            if info.annotation not in (int, float, bool):
-                value = value.isoformat() if hasattr(value, "isoformat") else str(value)
-            out[key] = value
-        return out
-
-    return {
-        "settings": PipelineSettings(**config("settings")),
-        "warehouse": Warehouse(**config("warehouse")),
-    }
+    As config *defaults*, not instance values: Dagster fills every field that a run's config
+    leaves out from the class defaults (not from the instance), so a sensor's run config that
+    sets only `release_path` must find the code location's other values there.
+    """
+    out: dict[str, dg.ConfigurableResource] = {}
+    for key, base in (("settings", PipelineSettings), ("warehouse", Warehouse)):
+        cls = create_model(
+            base.__name__,
+            __base__=base,
+            __module__=__name__,
+            __doc__=base.__doc__,
+            **_config_fields(key, settings),
+        )
+        out[key] = cls()
+    return out

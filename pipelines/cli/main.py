@@ -14,6 +14,7 @@ reaches the user as one line naming the file, folder or setting and what to do.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import sys
@@ -113,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_release(release_path)
     _writable(settings.warehouse.parent, "the warehouse")
     _writable(settings.reports_dir, "the reports")
-    _writable(settings.temp_dir, "DuckDB's spill files")
+    _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
     dagster_home()
     with dg.DagsterInstance.get() as instance:
         outcome = run_release(
@@ -172,10 +173,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    if args.out:
-        _writable(Path(args.out), "the extracts")
-    else:
-        _writable(settings.reports_dir, "the extracts")
+    _writable(Path(args.out) if args.out else settings.reports_dir, "the extracts")
+    _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
     if not settings.warehouse.exists():
         raise CliError(f"no warehouse at {settings.warehouse}: run `pdpipeline run` first")
     try:
@@ -221,6 +220,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         return 2
     _writable(Path(args.out) if args.out else settings.reports_dir, "the charts and tables")
+    _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
     with _warehouse_turn(settings, "pdpipeline export"):
         return _export(args, settings, formats)
 
@@ -328,9 +328,12 @@ def user_message(exc: BaseException) -> str | None:
 
     if isinstance(exc, (CliError, SettingsError, ReleaseError, WarehouseLocked, ExtractError)):
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, PermissionError):
-        where = Path(exc.filename).parent if exc.filename else "a folder"
-        return f"cannot write {exc.filename}: permission denied; make {where} writable"
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        where = Path(exc.filename).parent if exc.filename else "its folder"
+        return (
+            f"cannot write {exc.filename} ({exc.strerror}): make {where} writable, or point "
+            "the PD_* setting for it elsewhere"
+        )
     if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
         return f"no space left on the device holding {exc.filename or 'the output'}; free space"
     return None

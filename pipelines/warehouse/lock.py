@@ -57,7 +57,8 @@ def describe_process(pid: int) -> str:
         import psutil
 
         p = psutil.Process(pid)
-        cmd = " ".join(p.cmdline())[:200] or p.name()
+        # One line, whatever the command line holds (`python -c` scripts span several).
+        cmd = " ".join(" ".join(p.cmdline()).split())[:200] or p.name()
         started = datetime.fromtimestamp(p.create_time()).isoformat(timespec="seconds")
         return f"PID {pid} ({cmd}; started {started})"
     except Exception:  # the process may have ended, or be invisible to this user
@@ -173,7 +174,7 @@ def warehouse_lock(
                 {
                     "pid": os.getpid(),
                     "purpose": purpose,
-                    "command": " ".join(sys.argv)[:200],
+                    "command": " ".join(" ".join(sys.argv).split())[:200],
                     "since": datetime.now().isoformat(timespec="seconds"),
                 }
             ).encode(),

@@ -190,3 +190,19 @@ def test_the_projects_message_wins_over_the_innermost_cause():
     assert _root_message(_err("ValueError: month must be in 1..12\n", "ValueError")) == (
         "month must be in 1..12"
     )
+
+
+def test_run_config_that_sets_one_field_keeps_the_code_locations_other_values():
+    """A sensor's run config sets only release_path: the rest stay the location's settings."""
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(Settings(reports_dir="/x/reports", warehouse="/x/wh.duckdb"))
+    job = defs.resolve_job_def("materialize_release")
+    config = dg.validate_run_config(
+        job, {"resources": {"settings": {"config": {"release_path": "/rel"}}}}
+    )["resources"]
+    assert config["settings"]["config"]["release_path"] == "/rel"
+    assert config["settings"]["config"]["reports_dir"] == "/x/reports"
+    assert config["warehouse"]["config"]["path"] == "/x/wh.duckdb"
