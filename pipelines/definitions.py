@@ -19,7 +19,7 @@ from pipelines.assets.releases import eoir_release_zip, ops_jobs, ops_schedules,
 from pipelines.assets.reports import release_report
 from pipelines.assets.sql_models import sql_assets
 from pipelines.resources import resources_for
-from pipelines.sensors import build_release_sensor
+from pipelines.sensors import build_release_sensor, failed_release_run
 from pipelines.settings import Settings
 
 
@@ -58,7 +58,7 @@ def build_definitions(
         asset_checks=all_asset_checks(),
         jobs=[*ops_jobs, *(extra_jobs or [])],
         schedules=ops_schedules,
-        sensors=[build_release_sensor(settings.sensor_interval)],
+        sensors=[build_release_sensor(settings.sensor_interval), failed_release_run],
         resources=resources_for(settings),
         loggers=loggers,
     )

@@ -11,11 +11,12 @@ import dagster as dg
 
 from pipelines.assets.common import release_partitions
 from pipelines.assets.releases import release_job
-from pipelines.releases.latest import read_materialized
+from pipelines.releases.latest import forget_release, read_materialized
 from pipelines.releases.watch import plan_tick
 from pipelines.resources import PipelineSettings, Warehouse
 
 SENSOR_NAME = "new_release_sensor"
+FAILURE_SENSOR_NAME = "failed_release_run"
 
 
 def build_release_sensor(interval_s: int) -> dg.SensorDefinition:
@@ -86,3 +87,32 @@ def build_release_sensor(interval_s: int) -> dg.SensorDefinition:
         )
 
     return new_release_sensor
+
+
+@dg.run_failure_sensor(
+    name=FAILURE_SENSOR_NAME,
+    monitored_jobs=[release_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "When a release run fails (a blocking check such as the Count.txt reconciliation, or any "
+        "asset), the release may have been recorded complete by an earlier run whose tables the "
+        "failed run has partly rewritten: its record is removed from marts.releases and the "
+        "latest.* views move to the newest release still complete."
+    ),
+)
+def failed_release_run(
+    context: dg.RunFailureSensorContext, settings: PipelineSettings, warehouse: Warehouse
+):
+    release_id = context.dagster_run.tags.get("dagster/partition")
+    if not release_id:
+        return
+    con = warehouse.connect(settings)
+    try:
+        views = forget_release(con, release_id)
+    finally:
+        con.close()
+    if views is not None:
+        context.log.info(
+            f"release {release_id} failed: removed from marts.releases; latest.* now shows "
+            f"{views.release_id or '(no release)'}"
+        )

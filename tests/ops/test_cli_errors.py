@@ -161,3 +161,29 @@ def test_export_from_a_read_only_warehouse_folder_still_reads_it(tmp_path):
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert res.returncode == 2 and len(lines) == 1, res.stderr
     assert "is not in" in lines[0] and "none" in lines[0]  # it opened the warehouse and looked
+
+
+def test_ui_opens_dagster_dev_on_the_project_instance(monkeypatch, tmp_path):
+    """`pdpipeline ui`: DAGSTER_HOME unset -> the project's .dagster_home, made with dagster.yaml."""
+    from pipelines.cli import main as cli
+
+    home = tmp_path / ".dagster_home"
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr(cli, "DAGSTER_HOME_DIR", home)
+    calls = []
+    monkeypatch.setattr(cli.os, "execv", lambda exe, args: calls.append(args))
+    monkeypatch.setattr(cli.os, "chdir", lambda d: calls.append(["chdir", str(d)]))
+    assert cli.main(["ui", "--port", "3111"]) == 0
+    assert ["chdir", str(REPO_ROOT)] in calls
+    (cmd,) = [c for c in calls if c[0] != "chdir"]
+    assert cmd[1:] == ["-m", "dagster", "dev", "-h", "127.0.0.1", "-p", "3111"]
+    assert os.environ["DAGSTER_HOME"] == str(home.resolve())
+    assert (home / "dagster.yaml").read_text() == (REPO_ROOT / "dagster.yaml").read_text()
+    # An exported DAGSTER_HOME wins, and keeps its own dagster.yaml.
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(own))
+    assert cli.main(["ui"]) == 0
+    assert os.environ["DAGSTER_HOME"] == str(own.resolve())
+    assert (own / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"

@@ -173,3 +173,52 @@ def test_forget_release_takes_a_failed_rerun_out_of_latest(tmp_path):
     assert views.release_id == "2026-04"
     assert con.execute("SELECT release_id FROM marts.releases").fetchall() == [("2026-04",)]
     assert forget_release(con, "2026-05") is None  # nothing to forget
+
+
+def test_a_failed_dagster_run_takes_its_release_out_of_marts_releases(tmp_path):
+    """The run-failure sensor: a failed run of a release that an earlier run had recorded."""
+    from pipelines.resources import PipelineSettings, Warehouse
+    from pipelines.sensors import FAILURE_SENSOR_NAME, failed_release_run
+    from pipelines.warehouse.db import connect
+
+    wh = tmp_path / "wh.duckdb"
+    warehouse = Warehouse(path=str(wh), temp_dir=str(tmp_path / "tmp"))
+    con = connect(warehouse.settings(PipelineSettings()))
+    for rid, day in (("2026-04", "2026-04-01"), ("2026-05", "2026-05-01")):
+        record_complete(
+            con,
+            rid,
+            source_path=tmp_path,
+            fingerprint="x",
+            release_date=__import__("datetime").date.fromisoformat(day),
+            synthetic=False,
+        )
+    refresh_latest_views(con)
+    con.close()
+
+    @dg.op
+    def ingest():
+        raise RuntimeError("Count.txt does not reconcile")
+
+    @dg.job
+    def release_run():
+        ingest()
+
+    with dg.instance_for_test() as instance:
+        result = release_run.execute_in_process(
+            instance=instance, raise_on_error=False, tags={"dagster/partition": "2026-05"}
+        )
+        ctx = dg.build_run_status_sensor_context(
+            sensor_name=FAILURE_SENSOR_NAME,
+            dagster_event=result.get_run_failure_event(),
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            resources={"settings": PipelineSettings(), "warehouse": warehouse},
+        ).for_run_failure()
+        failed_release_run(ctx)
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("SELECT release_id FROM marts.releases").fetchall() == [("2026-04",)]
+        assert con.execute("SELECT release_id FROM latest.release").fetchall() == [("2026-04",)]
+    finally:
+        con.close()
