@@ -1,78 +1,102 @@
-"""Dagster resources: the warehouse and the run settings, from the environment.
+"""Dagster resources: the run settings and the warehouse, generated from pipelines/settings.py.
 
-Defaults point at the embedded synthetic sample (`data/raw/sample`), so `dagster dev` works with
-no set-up. A real release is one environment variable away (`PD_RAW_DIR` or `PD_RELEASE_PATH`),
-or one run-config field (`resources.settings.config.release_path`).
+Nothing is declared here twice: each config field of `PipelineSettings` and `Warehouse` is a
+field of `pipelines.settings.Settings`, with its description (and the `PD_*` variable that sets
+it) shown in the UI's resource and launchpad views. The values a code location starts with come
+from `Settings.from_env()` in pipelines/definitions.py; run config can change them per run, and
+`Warehouse.settings()` validates the combination again (a bad run-config value fails the run
+with the same one-line message as a bad environment variable).
 """
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import Field, create_model
 
-from pipelines.settings import Settings
-from pipelines.warehouse.lock import DEFAULT_LOCK_TIMEOUT_S, connect_waiting
-
-_DEFAULTS = Settings.from_env()
+from pipelines.settings import Settings, env_name, setting_fields
+from pipelines.warehouse.lock import connect_waiting
 
 
-class PipelineSettings(dg.ConfigurableResource):
-    """Paths, the analysis window and thresholds (see pipelines/settings.py)."""
-
-    raw_dir: str = str(_DEFAULTS.raw_dir)
-    release_path: str = _DEFAULTS.release_path
-    reports_dir: str = str(_DEFAULTS.reports_dir)
-    window_start: str = _DEFAULTS.window_start.isoformat()
-    window_end: str = _DEFAULTS.window_end.isoformat()
-    pending_on: str = _DEFAULTS.pending_on.isoformat()
-    suppress_below: int = _DEFAULTS.suppress_below
-    lead_charge_rule: str = _DEFAULTS.lead_charge_rule
-
-    def apply(self, base: Settings) -> Settings:
-        from dataclasses import replace
-
-        return replace(
-            base,
-            raw_dir=Path(self.raw_dir),
-            release_path=self.release_path,
-            reports_dir=Path(self.reports_dir),
-            window_start=date.fromisoformat(self.window_start),
-            window_end=date.fromisoformat(self.window_end),
-            pending_on=date.fromisoformat(self.pending_on),
-            suppress_below=self.suppress_below,
-            lead_charge_rule=self.lead_charge_rule,
+def _config_fields(resource: str, defaults: Settings | None = None) -> dict[str, Any]:
+    """Config fields for `resource`: str for paths and dates (what run config can carry)."""
+    defaults = defaults or Settings.model_construct()
+    fields: dict[str, Any] = {}
+    for key, (name, info) in setting_fields(resource).items():
+        value = getattr(defaults, name)
+        kind = info.annotation if info.annotation in (int, float, bool) else str
+        default = value if kind is not str else ("" if value is None else str(value))
+        if hasattr(value, "isoformat"):
+            default = value.isoformat()
+        fields[key] = (
+            kind,
+            Field(default, description=f"{info.description} Env: {env_name(name)}."),
         )
+    return fields
 
 
-class Warehouse(dg.ConfigurableResource):
+class _SettingsBase(dg.ConfigurableResource):
+    """Paths, the analysis window and thresholds (pipelines/settings.py)."""
+
+    def values(self) -> dict[str, Any]:
+        """{Settings field: value} of this resource's fields."""
+        return {
+            name: getattr(self, key) for key, (name, _info) in setting_fields("settings").items()
+        }
+
+
+class _WarehouseBase(dg.ConfigurableResource):
     """The DuckDB warehouse file, opened with an explicit memory limit and spill directory."""
 
-    path: str = str(_DEFAULTS.warehouse)
-    memory_limit: str = _DEFAULTS.duckdb_memory_limit
-    threads: int = _DEFAULTS.duckdb_threads
-    temp_dir: str = str(_DEFAULTS.temp_dir)
-    # Seconds to wait while another process writes the warehouse (pipelines/warehouse/lock.py).
-    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    def values(self) -> dict[str, Any]:
+        return {
+            name: getattr(self, key) for key, (name, _info) in setting_fields("warehouse").items()
+        }
 
-    def settings(self, settings: PipelineSettings) -> Settings:
-        base = Settings(
-            warehouse=Path(self.path),
-            duckdb_memory_limit=self.memory_limit,
-            duckdb_threads=self.threads,
-            temp_dir=Path(self.temp_dir),
-        )
-        return settings.apply(base)
+    def settings(self, settings: dg.ConfigurableResource) -> Settings:
+        """The run's Settings: both resources' fields, validated together."""
+        return Settings.checked({**settings.values(), **self.values()})
 
     def connect(
-        self, settings: PipelineSettings, read_only: bool = False
+        self, settings: dg.ConfigurableResource, read_only: bool = False
     ) -> duckdb.DuckDBPyConnection:
-        return connect_waiting(
-            self.settings(settings), read_only=read_only, timeout_s=self.lock_timeout_s
+        s = self.settings(settings)
+        return connect_waiting(s, read_only=read_only, timeout_s=s.lock_timeout)
+
+
+PipelineSettings = create_model(
+    "PipelineSettings",
+    __base__=_SettingsBase,
+    __module__=__name__,
+    __doc__=_SettingsBase.__doc__,
+    **_config_fields("settings"),
+)
+Warehouse = create_model(
+    "Warehouse",
+    __base__=_WarehouseBase,
+    __module__=__name__,
+    __doc__=_WarehouseBase.__doc__,
+    **_config_fields("warehouse"),
+)
+
+
+def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The `settings` and `warehouse` resources with `settings`' values as their defaults.
+
+    As config *defaults*, not instance values: Dagster fills every field that a run's config
+    leaves out from the class defaults (not from the instance), so a sensor's run config that
+    sets only `release_path` must find the code location's other values there.
+    """
+    out: dict[str, dg.ConfigurableResource] = {}
+    for key, base in (("settings", PipelineSettings), ("warehouse", Warehouse)):
+        cls = create_model(
+            base.__name__,
+            __base__=base,
+            __module__=__name__,
+            __doc__=base.__doc__,
+            **_config_fields(key, settings),
         )
-
-
-def default_resources() -> dict[str, dg.ConfigurableResource]:
-    return {"settings": PipelineSettings(), "warehouse": Warehouse()}
+        out[key] = cls()
+    return out

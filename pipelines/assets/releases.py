@@ -18,7 +18,15 @@ from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_part
 from pipelines.eoir.archive import open_release
 from pipelines.releases.diff import build_release_diff
 from pipelines.releases.download import DEFAULT_URL, ProgressLog, download_release
-from pipelines.releases.latest import LATEST_SCHEMA, record_complete, refresh_latest_views
+from pipelines.releases.latest import (
+    LATEST_SCHEMA,
+    FailedCheck,
+    ReleaseIncomplete,
+    forget_release,
+    incomplete_message,
+    record_complete,
+    refresh_latest_views,
+)
 from pipelines.releases.watch import fingerprint
 from pipelines.resources import PipelineSettings, Warehouse
 
@@ -107,6 +115,20 @@ def make_release_diff(upstream: list) -> dg.AssetsDefinition:
     return release_diff
 
 
+def failed_error_checks(context: dg.AssetExecutionContext) -> list[FailedCheck]:
+    """The checks of severity ERROR that failed anywhere in this run, with their metadata."""
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    failed = []
+    for rec in records:
+        ev = rec.event_log_entry.dagster_event.event_specific_data
+        if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR:
+            meta = {k: getattr(v, "value", v) for k, v in (ev.metadata or {}).items()}
+            failed.append(FailedCheck(f"{ev.asset_key.to_user_string()}:{ev.check_name}", meta))
+    return failed
+
+
 def make_latest_release(upstream: list) -> dg.AssetsDefinition:
     deps = sorted({*_release_keys(upstream), DIFF_KEY}, key=str)
 
@@ -119,7 +141,9 @@ def make_latest_release(upstream: list) -> dg.AssetsDefinition:
         description=(
             "The releases the warehouse holds complete, and the latest.* views. It depends on "
             "every other asset of the release, so it runs only after all of them succeeded; it "
-            "then records the release (with the fingerprint of its files) in marts.releases and "
+            "fails (and the run with it) if any check of severity ERROR failed in the run, "
+            "e.g. the Count.txt reconciliation, leaving marts.releases and latest.* as they were; "
+            "otherwise it records the release (with the fingerprint of its files) in marts.releases and "
             "points latest.release and latest.<table> (every marts.* and models.* table) at the "
             "newest complete release: real before synthetic, then by release date. "
             "Logic: pipelines/releases/latest.py."
@@ -130,6 +154,14 @@ def make_latest_release(upstream: list) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
     ):
         rc = run_context(context, settings, warehouse)
+        failed = failed_error_checks(context)
+        if failed:
+            con = warehouse.connect(settings)
+            try:
+                forget_release(con, rc.release_id)
+            finally:
+                con.close()
+            raise ReleaseIncomplete(incomplete_message(rc.release_id, failed))
         path = rc.release_path
         release = open_release(path)
         # The fingerprint the sensor saw when it requested the run (the files the run read), else
@@ -184,7 +216,9 @@ class DownloadConfig(dg.Config):
         "Downloads EOIR's 'EOIR Case Data.zip' (URL in the run config) into "
         "data/raw/eoir/<release date>/: streamed in chunks, resumable with HTTP Range, checked "
         "for size and zip integrity (central directory, Count.txt and its tables) and renamed "
-        "into place only when whole, where the release sensor picks it up. Not part of release "
+        "into place only when whole, where the release sensor picks it up. Bounded by the "
+        "settings download_max_bytes (size cap) and download_stall_timeout; a full disk stops "
+        "it with the space needed, removing the partial file. Not part of release "
         "runs; the monthly schedule that runs it is off by default. Logic: pipelines/releases/download.py."
     ),
     kinds={"python"},
@@ -198,6 +232,8 @@ def eoir_release_zip(
         config.url,
         raw_dir,
         max_attempts=config.max_attempts,
+        max_bytes=settings.download_max_bytes,
+        timeout=settings.download_stall_timeout,
         progress=ProgressLog(context.log.info),
         skip_if_unchanged=not config.force,
     )

@@ -1,17 +1,81 @@
 """`pdpipeline`: run the pipeline on a release, generate the synthetic sample, export reports.
 
 pdpipeline run --release data/raw/sample            # every asset, in process, with progress
+pdpipeline ui                                       # dagster dev on the same instance
 pdpipeline sample --cases 20000 --seed 20260401 --out data/raw/sample
 pdpipeline extract --release synthetic-2026-04 --formats parquet,dta,csv --out extracts/
+
+`run` and `ui` share one Dagster instance, the project's DAGSTER_HOME (`.dagster_home/` in the
+repository, made on first use with the repository's dagster.yaml; an exported DAGSTER_HOME wins),
+so the UI shows the runs, materializations and check results of `pdpipeline run`. Every error
+reaches the user as one line naming the file, folder or setting and what to do.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.settings import SAMPLE_DIR, Settings
+from pipelines.settings import DAGSTER_HOME_DIR, REPO_ROOT, SAMPLE_DIR, Settings, SettingsError
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as `error: <message>`, exit status 2."""
+
+
+def dagster_home() -> Path:
+    """The project's Dagster instance folder, made (with dagster.yaml) and exported if unset."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME_DIR)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            # The repository's instance settings (concurrency pools, run queue, no telemetry).
+            shutil.copy(REPO_ROOT / "dagster.yaml", config)
+    except OSError as exc:
+        raise CliError(
+            f"cannot set up the Dagster instance folder {home} ({exc.strerror}): make it "
+            "writable, or export DAGSTER_HOME as a writable folder"
+        ) from None
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return home
+
+
+def _writable(folder: Path, what: str) -> None:
+    """Refuse, before anything runs, a folder the command would have to write but cannot."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise CliError(
+            f"folder {probe} is not writable, and {what} must be written in {folder}: make it "
+            "writable or choose another folder (see `pdpipeline <command> --help` and the PD_* "
+            "settings)"
+        )
+
+
+@contextmanager
+def _warehouse_turn(settings: Settings, purpose: str):
+    """Wait for a run that holds the warehouse, as `pdpipeline run` does, then go ahead."""
+    from pipelines.warehouse.lock import connect_waiting, warehouse_lock
+
+    def wait_for_writers() -> None:
+        # A Dagster run (or a notebook) holding DuckDB's own lock: wait for it too.
+        connect_waiting(settings, read_only=True, timeout_s=settings.lock_timeout).close()
+
+    if not os.access(settings.warehouse.parent, os.W_OK):
+        # A read-only warehouse folder can be read, but holds no lock file (nor a writer).
+        wait_for_writers()
+        yield
+        return
+    with warehouse_lock(settings.warehouse, purpose, timeout_s=settings.lock_timeout):
+        wait_for_writers()
+        yield
 
 
 def _resolve_release_arg(path: Path) -> Path:
@@ -37,34 +101,54 @@ def _resolve_release_arg(path: Path) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.cli.runner import run_release
-    from pipelines.eoir.archive import ReleaseError
+    import dagster as dg
+
+    from pipelines.cli.runner import check_release, run_release
 
     settings = Settings.from_env(
         warehouse=Path(args.warehouse) if args.warehouse else None,
         reports_dir=Path(args.reports) if args.reports else None,
     )
-    try:
-        release_path = _resolve_release_arg(Path(args.release))
-        outcome = run_release(release_path, settings, show_progress=not args.quiet)
-    except ReleaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    release_path = _resolve_release_arg(Path(args.release))
+    # Everything that can be refused is refused before the run starts.
+    check_release(release_path)
+    _writable(settings.warehouse.parent, "the warehouse")
+    _writable(settings.reports_dir, "the reports")
+    _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
+    dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        outcome = run_release(
+            release_path, settings, show_progress=not args.quiet, instance=instance
+        )
     if outcome.warned_checks:
         print(f"checks with warnings: {', '.join(outcome.warned_checks)}", file=sys.stderr)
     if not outcome.success:
-        if outcome.error:
-            print(f"error: {outcome.error}", file=sys.stderr)
-        if outcome.failed_steps:
-            print(f"failed assets: {', '.join(outcome.failed_steps)}", file=sys.stderr)
-        if outcome.failed_checks:
-            print(f"failed checks: {', '.join(outcome.failed_checks)}", file=sys.stderr)
+        # One line (its cause, if any, on a second): the project's message for what failed.
+        message = outcome.error or f"assets failed: {', '.join(outcome.failed_steps)}"
+        if outcome.failed_steps and not outcome.failed_check_details:
+            first, *more = message.split("\n", 1)
+            message = "\n".join(
+                [f"{first} (failed assets: {', '.join(outcome.failed_steps)})", *more]
+            )
+        print(f"error: {message}", file=sys.stderr)
         return 1
     print(
         f"release {outcome.release_id}: all assets materialized into {settings.warehouse}; "
-        f"reports in {settings.reports_dir / outcome.release_id}"
+        f"reports in {settings.reports_dir / outcome.release_id}; "
+        "`pdpipeline ui` shows the run in Dagster"
     )
     return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` in the repository root, on the project's Dagster instance."""
+    Settings.from_env()  # a bad setting is refused here, not as a code-location load error
+    home = dagster_home()
+    cmd = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
+    print(f"DAGSTER_HOME={home}; opening http://{args.host}:{args.port}", file=sys.stderr)
+    os.chdir(REPO_ROOT)
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover - execv does not return
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -89,14 +173,19 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    _writable(Path(args.out) if args.out else settings.reports_dir, "the extracts")
+    _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
+    if not settings.warehouse.exists():
+        raise CliError(f"no warehouse at {settings.warehouse}: run `pdpipeline run` first")
     try:
-        result = extract_release(
-            settings,
-            args.release,
-            formats,
-            Path(args.out) if args.out else None,
-            show_progress=not args.quiet,
-        )
+        with _warehouse_turn(settings, "pdpipeline extract"):
+            result = extract_release(
+                settings,
+                args.release,
+                formats,
+                Path(args.out) if args.out else None,
+                show_progress=not args.quiet,
+            )
     except (ExtractError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -110,11 +199,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Charts and tables from an existing warehouse, without re-running ingest."""
-    from tqdm import tqdm
-
     from pipelines.charts.export import CHART_FORMATS
-    from pipelines.publish.release_report import releases_in, report_inputs, write_release_report
-    from pipelines.warehouse.db import connect
 
     settings = Settings.from_env(
         warehouse=Path(args.warehouse) if args.warehouse else None,
@@ -134,6 +219,18 @@ def cmd_export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    _writable(Path(args.out) if args.out else settings.reports_dir, "the charts and tables")
+    _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
+    with _warehouse_turn(settings, "pdpipeline export"):
+        return _export(args, settings, formats)
+
+
+def _export(args: argparse.Namespace, settings: Settings, formats: list[str]) -> int:
+    from tqdm import tqdm
+
+    from pipelines.publish.release_report import releases_in, report_inputs, write_release_report
+    from pipelines.warehouse.db import connect
+
     con = connect(settings, read_only=True)
     try:
         releases = releases_in(con)
@@ -204,8 +301,42 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--quiet", action="store_true", help="no progress bar")
     export.set_defaults(func=cmd_export)
 
+    ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on the project's instance")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default: localhost only)")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the user, never a traceback or a class path
+        message = user_message(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+def user_message(exc: BaseException) -> str | None:
+    """The one-line message for an error the user can act on (None: a bug, let it show)."""
+    from pipelines.eoir.archive import ReleaseError
+    from pipelines.extracts.codebook import ExtractError
+    from pipelines.warehouse.lock import WarehouseLocked
+
+    if isinstance(exc, (CliError, SettingsError, ReleaseError, WarehouseLocked, ExtractError)):
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        where = Path(exc.filename).parent if exc.filename else "its folder"
+        return (
+            f"cannot write {exc.filename} ({exc.strerror}): make {where} writable, or point "
+            "the PD_* setting for it elsewhere"
+        )
+    if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
+        return f"no space left on the device holding {exc.filename or 'the output'}; free space"
+    return None
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """Materialize every asset for one release, in process, with a progress display.
 
-Used by the `pdpipeline run` command and by the tests; `dagster dev` is the other way in.
+Used by the `pdpipeline run` command and by the tests; `dagster dev` is the other way in. The
+graph is pipelines/definitions.py's (`build_definitions`), run as its job `materialize_release`,
+so with the project's Dagster instance (`pdpipeline run` passes it) the UI shows the run, the
+partition's materializations and their check results exactly as for a run started there.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +17,9 @@ from pathlib import Path
 import dagster as dg
 from tqdm import tqdm
 
-from pipelines.eoir.archive import open_release
+from pipelines.eoir.archive import ReleaseError
+from pipelines.releases.find import check_complete
+from pipelines.releases.latest import FailedCheck, forget_release, incomplete_message
 from pipelines.settings import Settings
 from pipelines.warehouse.lock import WarehouseLocked, warehouse_lock
 
@@ -30,6 +36,8 @@ class RunOutcome:
     row_counts: dict[str, int] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
+    # The failed ERROR checks with their numbers, for the message.
+    failed_check_details: list[FailedCheck] = field(default_factory=list)
     error: str = ""
 
 
@@ -74,14 +82,52 @@ class _ProgressHandler(logging.Handler):
                 name = f"{data.asset_key.to_user_string()}:{data.check_name}"
                 if data.severity == dg.AssetCheckSeverity.ERROR:
                     self.outcome.failed_checks.append(name)
+                    meta = {k: getattr(v, "value", v) for k, v in (data.metadata or {}).items()}
+                    self.outcome.failed_check_details.append(FailedCheck(name, meta))
                 else:
                     self.outcome.warned_checks.append(name)
 
 
+_FRAMEWORK = ("dagster.", "dagster_")
+
+
+def _strip_class(message: str, cls_name: str | None) -> str:
+    """`pipelines.eoir.archive.ReleaseError: x.csv: ...` -> `x.csv: ...` (no class path)."""
+    text = message.strip()
+    if cls_name:
+        text = re.sub(rf"^(?:[A-Za-z_]\w*\.)*{re.escape(cls_name)}:\s*", "", text)
+    return text
+
+
 def _root_message(err) -> str:
-    while getattr(err, "cause", None) is not None:
-        err = err.cause
-    return err.message.strip()
+    """The project's own message, with the cause that explains it on a second line.
+
+    Dagster wraps a failing asset in its own errors ("Error occurred while executing op ...");
+    those are skipped. The first error below them is the project's (it names the file or
+    setting and what to do) and wins; the exception it was raised from, if any, follows as
+    `cause: ...`. No class path reaches the user.
+    """
+    chain = []
+    while err is not None:
+        chain.append(err)
+        err = getattr(err, "cause", None) or getattr(err, "context", None)
+    own = [e for e in chain if not (e.message or "").startswith(_FRAMEWORK)] or chain
+    first = own[0]
+    text = _strip_class(first.message, first.cls_name).splitlines()[0] if first.message else ""
+    rest = own[1:]
+    if rest:
+        cause = _strip_class(rest[0].message, rest[0].cls_name).splitlines()
+        if cause and cause[0] and cause[0] not in text:
+            text += f"\ncause: {cause[0]}"
+    return text
+
+
+def check_release(release_path: Path) -> str:
+    """Refuse, before anything runs, a path that is not a whole release; returns its id."""
+    found = check_complete(release_path)
+    if not found.complete:
+        raise ReleaseError(found.problem)
+    return found.release_id
 
 
 def run_release(
@@ -91,19 +137,18 @@ def run_release(
     selection: dg.AssetSelection | None = None,
     instance: dg.DagsterInstance | None = None,
 ) -> RunOutcome:
-    """Materialize every asset (or `selection`) for the release at `release_path`."""
-    from pipelines.assets.common import release_partitions
-    from pipelines.definitions import all_asset_checks, all_assets
-    from pipelines.resources import PipelineSettings, Warehouse
+    """Materialize every asset (or `selection`) for the release at `release_path`.
 
-    release = open_release(release_path)
-    release_id = release.release_id
+    `instance` is where the run is recorded (default: an ephemeral one, for tests); a release
+    that is not whole raises `ReleaseError` before any asset runs.
+    """
+    from pipelines.assets.common import release_partitions
+    from pipelines.assets.releases import DOWNLOAD_KEY, release_job
+    from pipelines.definitions import build_definitions
+
+    release_id = check_release(release_path)
     instance = instance or dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(release_partitions.name, [release_id])
-    job = dg.define_asset_job(
-        "pdpipeline_run",
-        selection=(selection or dg.AssetSelection.all()).required_multi_asset_neighbors(),
-    )
     outcome = RunOutcome(success=False, release_id=release_id)
     bar: tqdm | None = None
 
@@ -113,42 +158,42 @@ def run_release(
         lg.addHandler(_ProgressHandler(bar, outcome))
         return lg
 
-    defs = dg.Definitions(
-        assets=all_assets(),
-        asset_checks=all_asset_checks(),
-        jobs=[job],
+    # The whole release is the job the sensor starts; a selection (tests) is a job of its own.
+    job_name = release_job.name if selection is None else "pdpipeline_selection"
+    extra = []
+    if selection is not None:
+        extra = [
+            dg.define_asset_job(
+                job_name,
+                # The download is no release asset (its job is separate), whatever the groups.
+                selection=(
+                    selection - dg.AssetSelection.assets(DOWNLOAD_KEY)
+                ).required_multi_asset_neighbors(),
+            )
+        ]
+    defs = build_definitions(
+        settings.with_(release_path=str(release_path)),
         loggers={"progress": progress_logger},
-        resources={
-            "settings": PipelineSettings(
-                raw_dir=str(settings.raw_dir),
-                release_path=str(release_path),
-                reports_dir=str(settings.reports_dir),
-                window_start=settings.window_start.isoformat(),
-                window_end=settings.window_end.isoformat(),
-                pending_on=settings.pending_on.isoformat(),
-                suppress_below=settings.suppress_below,
-                lead_charge_rule=settings.lead_charge_rule,
-            ),
-            "warehouse": Warehouse(
-                path=str(settings.warehouse),
-                memory_limit=settings.duckdb_memory_limit,
-                threads=settings.duckdb_threads,
-                temp_dir=str(settings.temp_dir),
-            ),
-        },
+        extra_jobs=extra,
     )
-    job_def = defs.resolve_job_def("pdpipeline_run")
+    job_def = defs.resolve_job_def(job_name)
     n_steps = len(job_def.graph.node_defs)
     if show_progress:
         bar = tqdm(total=n_steps, unit="asset", file=sys.stderr, dynamic_ncols=True)
     try:
         # One run at a time per warehouse: a second `pdpipeline run` waits for this one (or fails
-        # after PD_LOCK_TIMEOUT naming it) rather than interleaving its writes (pipelines/warehouse/lock.py).
-        with warehouse_lock(settings.warehouse, f"pdpipeline run of release {release_id}"):
+        # after the lock timeout naming it) rather than interleaving its writes
+        # (pipelines/warehouse/lock.py).
+        with warehouse_lock(
+            settings.warehouse,
+            f"pdpipeline run of release {release_id}",
+            timeout_s=settings.lock_timeout,
+        ):
             result = job_def.execute_in_process(
                 partition_key=release_id,
                 instance=instance,
                 run_config={"loggers": {"progress": {}}},
+                tags={"pd/release_path": str(release_path)},
                 raise_on_error=False,
             )
     except WarehouseLocked as exc:
@@ -158,4 +203,21 @@ def run_release(
         if bar is not None:
             bar.close()
     outcome.success = result.success and not outcome.failed_checks
+    if outcome.failed_check_details:
+        # The project's message for an incomplete release wins over the step that stopped.
+        outcome.error = incomplete_message(release_id, outcome.failed_check_details)
+    if not outcome.success and settings.warehouse.exists():
+        # A failed run may have rewritten some of the release's tables: whatever an earlier run
+        # recorded for it no longer holds.
+        _forget(settings, release_id)
     return outcome
+
+
+def _forget(settings: Settings, release_id: str) -> None:
+    from pipelines.warehouse.lock import connect_waiting
+
+    con = connect_waiting(settings, timeout_s=settings.lock_timeout)
+    try:
+        forget_release(con, release_id)
+    finally:
+        con.close()

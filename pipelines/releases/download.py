@@ -16,6 +16,14 @@ FOIA library, replaced every month. A 4 GB transfer over a long-lived connection
   (the date of the zip's `EOIR Case Data YYYY-MMDD` folder, else today's date), where the sensor
   finds it complete at once.
 
+Bounded: the transfer stops and removes its partial file when it would exceed `max_bytes`
+(announced by the server, or counted while an endless body streams in; the `download_max_bytes`
+setting), and a connection that sends nothing for `stall_timeout` seconds is dropped and
+resumed (`download_stall_timeout`). A disk that fills up ends the download with one line naming
+the folder and the space needed, and the partial file is removed, so the disk does not stay full;
+when the server announces the size, that is checked against the free space before any byte is
+written.
+
 A zip that arrives whole but fails the integrity check is moved aside (`.rejected`) rather than
 resumed, since more bytes cannot fix it. The last completed download's validators are kept, so
 a monthly schedule that finds the same file on the server does not fetch 4 GB again.
@@ -23,11 +31,13 @@ a monthly schedule that finds the same file on the server does not fetch 4 GB ag
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
 import logging
 import os
 import re
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -140,19 +150,39 @@ def remote_unchanged(url: str, raw_dir: Path, timeout: float = 60.0) -> bool:
     )
 
 
+def _discard(part: Path, meta_path: Path) -> None:
+    part.unlink(missing_ok=True)
+    meta_path.unlink(missing_ok=True)
+
+
+def _no_space(url: str, folder: Path, need: int | None, have: int) -> DownloadError:
+    free = shutil.disk_usage(folder).free
+    need_text = f"{need:,} bytes" if need is not None else f"more than the {have:,} bytes written"
+    return DownloadError(
+        f"{url}: no space left in {folder} (the zip needs {need_text}, {free:,} bytes are free); "
+        "the partial file was removed. Free space there, or set PD_RAW_DIR to a bigger disk, "
+        "and download again."
+    )
+
+
 def download_release(
     url: str,
     raw_dir: Path,
     *,
     chunk_size: int = 1 << 20,
     timeout: float = 60.0,
+    max_bytes: int | None = None,
     max_attempts: int = 5,
     retry_wait: float = 5.0,
     progress: Progress | None = None,
     today: date | None = None,
     skip_if_unchanged: bool = True,
 ) -> DownloadResult:
-    """Fetch the EOIR zip at `url` into `raw_dir/eoir/<release date>/EOIR Case Data.zip`."""
+    """Fetch the EOIR zip at `url` into `raw_dir/eoir/<release date>/EOIR Case Data.zip`.
+
+    `timeout` is the stall timeout: seconds without a byte before the connection is dropped
+    (and resumed, up to `max_attempts`); `max_bytes` caps the file's size.
+    """
     stage = staging_dir(raw_dir)
     stage.mkdir(parents=True, exist_ok=True)
     part = stage / f"{ZIP_NAME}.part"
@@ -230,6 +260,16 @@ def download_release(
                 have = 0
                 meta = {"url": url, **_validators(resp.headers)}
             meta["total"] = total
+            if max_bytes is not None and total is not None and total > max_bytes:
+                _discard(part, meta_path)
+                raise DownloadError(
+                    f"{url}: the server announces {total:,} bytes, more than the download cap of "
+                    f"{max_bytes:,} (PD_DOWNLOAD_MAX_BYTES; EOIR's zip is about 4 GB). Check the "
+                    "URL, or raise the cap if EOIR's release has grown."
+                )
+            if total is not None and shutil.disk_usage(stage).free < total - have:
+                _discard(part, meta_path)
+                raise _no_space(url, stage, total - have, have)
             _write_json(meta_path, meta)
             try:
                 with open(part, mode) as out:
@@ -237,13 +277,24 @@ def download_release(
                         chunk = resp.read(chunk_size)
                         if not chunk:
                             break
+                        if max_bytes is not None and have + len(chunk) > max_bytes:
+                            out.close()
+                            _discard(part, meta_path)
+                            raise DownloadError(
+                                f"{url}: the download passed the cap of {max_bytes:,} bytes "
+                                "(PD_DOWNLOAD_MAX_BYTES) without ending; the partial file was "
+                                "removed. Check the URL, or raise the cap."
+                            )
                         out.write(chunk)
                         have += len(chunk)
                         transferred += len(chunk)
                         if progress is not None:
                             progress(have, total)
             except (OSError, http.client.HTTPException) as exc:
-                # A dropped connection (IncompleteRead, reset, timeout): keep the bytes, resume.
+                if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    _discard(part, meta_path)
+                    raise _no_space(url, stage, total, have) from None
+                # A stall (no byte for `timeout` s) or a dropped connection (IncompleteRead, reset, timeout): keep the bytes, resume.
                 if attempts < max_attempts:
                     log.warning(
                         "transfer of %s interrupted at %d of %s bytes (%s); resuming",

@@ -59,7 +59,13 @@ def check_complete(path: Path) -> FoundRelease:
     except ReleaseError as exc:
         return FoundRelease(path.stem, path, False, False, str(exc))
     missing = [t for t in rel.count_txt if t not in rel.members]
-    if not rel.count_txt:
+    if not rel.count_txt and "a_tblcase" not in rel.members:
+        found = ", ".join(sorted(m.name + ".csv" for m in rel.members.values())[:5])
+        problem = (
+            f"{path}: not an EOIR case-data release (no Count.txt, no A_TblCase.csv; it holds "
+            f"{found}): use EOIR's 'EOIR Case Data.zip' or the folder it extracts to"
+        )
+    elif not rel.count_txt:
         problem = f"{path}: no Count.txt (the release is incomplete or still being copied)"
     elif missing:
         problem = f"{path}: Count.txt lists tables that are not present: {', '.join(missing)}"
@@ -68,6 +74,63 @@ def check_complete(path: Path) -> FoundRelease:
     else:
         problem = ""
     return FoundRelease(rel.release_id, path, rel.synthetic, not problem, problem)
+
+
+def count_lines(fh, chunk: int = 8 << 20) -> int:
+    """Data lines of a table as the ingest counts them: newlines, less the header line."""
+    n, last = 0, b"\n"
+    while block := fh.read(chunk):
+        n += block.count(b"\n")
+        last = block[-1:]
+    if last != b"\n":
+        n += 1  # a last line without its newline
+    return max(n - 1, 0)
+
+
+def check_whole(path: Path) -> str:
+    """Read every byte of a release that `check_complete` accepted; "" when it is whole.
+
+    A zip is whole when every member inflates with a good CRC (a preallocated or segmented
+    download can have a readable central directory over missing data); a folder when each table
+    that Count.txt counts has that many lines (a half-copied table is short). Costs one read of
+    the release, so the watcher runs it once per fingerprint.
+    """
+    try:
+        rel = open_release(path)
+    except ReleaseError as exc:
+        return str(exc)
+    if rel.is_zip:
+        import zipfile
+
+        name = "(central directory)"
+        try:
+            with zipfile.ZipFile(path) as zf:
+                for info in zf.infolist():
+                    if info.is_dir():
+                        continue
+                    name = info.filename
+                    with zf.open(info) as fh:
+                        while fh.read(8 << 20):
+                            pass
+        except Exception as exc:  # noqa: BLE001 - zlib, Deflate64, CRC: any of them means unreadable
+            return (
+                f"{path}: member {name} cannot be read ({exc}): the zip is incomplete "
+                "or corrupt; wait for the copy or download to finish, or download it again"
+            )
+        return ""
+    for table, expected in sorted(rel.count_txt.items()):
+        member = rel.members.get(table)
+        if member is None:
+            continue  # check_complete reports missing tables
+        with open(member.path, "rb") as fh:
+            lines = count_lines(fh)
+        if lines != expected:
+            return (
+                f"{member.path}: {lines:,} lines but Count.txt gives {expected:,}: the table is "
+                "incomplete (still being copied?) or Count.txt belongs to another release; "
+                "copy the release again"
+            )
+    return ""
 
 
 def discover_releases(raw_dir: Path) -> dict[str, FoundRelease]:

@@ -1,9 +1,13 @@
 """Which releases the warehouse holds complete, and the `latest.*` views on the newest of them.
 
-A release is *complete* when its run materialized every asset of the release partition: the
-`latest_release` asset depends on all of them, so Dagster runs it only after each one
-succeeded, and it then records the release in `marts.releases` (with the fingerprint of the files
-it was read from, so the sensor can tell an unchanged release from a replaced one).
+A release is *complete* when its run materialized every asset of the release partition and no
+check of severity ERROR failed in that run (the Count.txt reconciliation among them): the
+`latest_release` asset depends on every asset, so Dagster runs it only after each one
+succeeded; it then refuses (`ReleaseIncomplete`, failing the run) if any ERROR check of the run
+failed, and otherwise records the release in `marts.releases` (with the fingerprint of the files
+it was read from, so the sensor can tell an unchanged release from a replaced one). A release
+that fails is also removed from `marts.releases` if an earlier run had recorded it, since its
+tables now hold the failed run's rows.
 
 `latest.release` is the newest complete release: real releases before synthetic ones, then by
 release date, then by id. `latest.<table>` is `marts.<table>` (and `models.<table>`) restricted to
@@ -24,6 +28,34 @@ from pipelines.settings import Settings
 from pipelines.warehouse.db import replace_partition, set_variables, table_exists
 
 REGISTRY = "marts.releases"
+
+
+class ReleaseIncomplete(Exception):
+    """A release whose run failed an ERROR check; the message says which, with its numbers."""
+
+
+@dataclass(frozen=True)
+class FailedCheck:
+    name: str  # "<asset key>:<check name>"
+    metadata: dict[str, object]
+
+    def line(self) -> str:
+        facts = ", ".join(f"{k} {v}" for k, v in self.metadata.items() if k != "note")
+        note = self.metadata.get("note")
+        return f"{self.name} failed ({facts}{'; ' + str(note) if note else ''})"
+
+
+def incomplete_message(release_id: str, failed: list[FailedCheck]) -> str:
+    """One line: the first failed check with its numbers, what it means, what to do."""
+    more = len(failed) - 1
+    return (
+        f"release {release_id} is not complete: {failed[0].line()}"
+        + (f" and {more} more check(s)" if more > 0 else "")
+        + ". It is not recorded in marts.releases and latest.* does not switch to it; "
+        "copy or download the release again (a table may be half-copied) and run again."
+    )
+
+
 LATEST_SCHEMA = "latest"
 # Schemas whose tables get a latest view; marts first, so a marts table keeps the plain name.
 VIEW_SCHEMAS = ("marts", "models")
@@ -71,6 +103,19 @@ def record_complete(
             CAST(getvariable('registry_completed_at') AS TIMESTAMP) AS completed_at
         """,
     )
+
+
+def forget_release(con: duckdb.DuckDBPyConnection, release_id: str) -> LatestViews | None:
+    """Remove `release_id` from marts.releases (if there) and re-point the latest views."""
+    if not table_exists(con, REGISTRY):
+        return None
+    n = con.execute(
+        f"SELECT count(*) FROM {REGISTRY} WHERE release_id = ?", [release_id]
+    ).fetchall()[0][0]
+    if not n:
+        return None
+    con.execute(f"DELETE FROM {REGISTRY} WHERE release_id = ?", [release_id])
+    return refresh_latest_views(con)
 
 
 def materialized_releases(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -39,9 +39,9 @@ from pipelines.warehouse.db import connect
 
 log = logging.getLogger(__name__)
 
-# Seconds a writer waits for another one before giving up; a full release's slowest asset holds
-# the warehouse for minutes, so the default is generous. PD_LOCK_TIMEOUT overrides it.
-DEFAULT_LOCK_TIMEOUT_S = float(os.environ.get("PD_LOCK_TIMEOUT", "1800"))
+# Seconds a writer waits for another one before giving up: the `lock_timeout` setting
+# (PD_LOCK_TIMEOUT); callers pass `settings.lock_timeout`, this default is the setting's.
+DEFAULT_LOCK_TIMEOUT_S = float(Settings.model_fields["lock_timeout"].default)
 POLL_S = 0.5
 
 _DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
@@ -57,7 +57,8 @@ def describe_process(pid: int) -> str:
         import psutil
 
         p = psutil.Process(pid)
-        cmd = " ".join(p.cmdline())[:200] or p.name()
+        # One line, whatever the command line holds (`python -c` scripts span several).
+        cmd = " ".join(" ".join(p.cmdline()).split())[:200] or p.name()
         started = datetime.fromtimestamp(p.create_time()).isoformat(timespec="seconds")
         return f"PID {pid} ({cmd}; started {started})"
     except Exception:  # the process may have ended, or be invisible to this user
@@ -173,7 +174,7 @@ def warehouse_lock(
                 {
                     "pid": os.getpid(),
                     "purpose": purpose,
-                    "command": " ".join(sys.argv)[:200],
+                    "command": " ".join(" ".join(sys.argv).split())[:200],
                     "since": datetime.now().isoformat(timespec="seconds"),
                 }
             ).encode(),

@@ -1,8 +1,9 @@
 """Start `dagster dev` (webserver + daemon) on a free localhost port, talk GraphQL to it, stop it.
 
 The instance lives in a temporary DAGSTER_HOME holding a copy of the repository's dagster.yaml
-(the configuration under test); the pipeline's paths point at temporary folders through the
-same PD_* environment variables a user sets.
+(the configuration under test; `pdpipeline run` makes it, as it makes `.dagster_home/` for a
+user); the pipeline's paths point at temporary folders through the same PD_* environment
+variables a user sets.
 """
 
 from __future__ import annotations
@@ -80,10 +81,23 @@ class DagsterDev:
             "PD_SENSOR_INTERVAL": "3",
         }
 
+    def run_cli(self, *args: str, timeout_s: float = 900) -> subprocess.CompletedProcess:
+        """`pdpipeline <args>` as a user types it, with this server's environment."""
+        exe = Path(sys.executable).parent / "pdpipeline"
+        return subprocess.run(
+            [str(exe), *args],
+            cwd=REPO_ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+
     def start(self) -> None:
-        self.home.mkdir(parents=True)
-        self.raw_dir.mkdir(parents=True)
-        shutil.copy(REPO_ROOT / "dagster.yaml", self.home / "dagster.yaml")
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.raw_dir.mkdir(parents=True, exist_ok=True)
+        if not (self.home / "dagster.yaml").exists():
+            shutil.copy(REPO_ROOT / "dagster.yaml", self.home / "dagster.yaml")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(self.port)],
             cwd=REPO_ROOT,
@@ -240,6 +254,48 @@ class DagsterDev:
             cursor = data["cursor"]
             if not data["hasMore"]:
                 return events
+
+    def sensor_ticks(self, name: str) -> list[dict]:
+        data = self.gql(
+            "query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor { "
+            "sensorState { ticks(limit: 20) { status skipReason runIds } } } } }",
+            {"s": self.sensor_selector(name)},
+        )
+        return data["sensorOrError"]["sensorState"]["ticks"]
+
+    def partition_keys(self, partitions_def: str) -> list[str]:
+        data = self.gql(
+            "query($r: RepositorySelector!) { repositoryOrError(repositorySelector: $r) { "
+            "... on Repository { partitionSets { name partitionsOrError { ... on Partitions { "
+            "results { name } } } } } } }",
+            {"r": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}},
+        )
+        keys: set[str] = set()
+        for ps in data["repositoryOrError"]["partitionSets"]:
+            for p in (ps.get("partitionsOrError") or {}).get("results", []):
+                keys.add(p["name"])
+        return sorted(keys)
+
+    def asset_checks(self, asset_path: list[str]) -> dict[str, dict]:
+        """{check name: latest execution (status, its evaluation's partition)} of an asset."""
+        data = self.gql(
+            "query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on AssetNode { "
+            "assetChecksOrError { ... on AssetChecks { checks { name description "
+            "executionForLatestMaterialization { status runId evaluation { severity "
+            "targetMaterialization { runId } } } } } } } } }",
+            {"k": {"path": asset_path}},
+        )
+        checks = data["assetNodeOrError"]["assetChecksOrError"]["checks"]
+        return {c["name"]: c for c in checks}
+
+    def materialized_partitions(self, asset_path: list[str]) -> list[str]:
+        data = self.gql(
+            "query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on AssetNode { "
+            "assetPartitionStatuses { ... on DefaultPartitionStatuses { materializedPartitions "
+            "} } } } }",
+            {"k": {"path": asset_path}},
+        )
+        return data["assetNodeOrError"]["assetPartitionStatuses"]["materializedPartitions"]
 
     def materialization_metadata(self, asset_path: list[str], partition: str) -> dict[str, str]:
         data = self.gql(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import socket
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ import pytest
 
 from pipelines.assets.releases import DOWNLOAD_KEY, eoir_release_zip
 from pipelines.definitions import defs
+from pipelines.releases import download as download_module
 from pipelines.releases.download import DownloadError, ProgressLog, download_release, staging_dir
 from pipelines.releases.find import discover_releases
 from pipelines.resources import PipelineSettings
@@ -27,11 +30,16 @@ class FileServer:
     """Serves one file with ETag, HEAD and single byte ranges, like a plain static file server.
 
     `drop_after`: the next GET sends that many body bytes, then the connection is cut.
+    `stall_after`: the next GET sends that many body bytes, then nothing for `stall_s` seconds.
+    `endless`: every GET announces no length and sends bytes until the client goes away.
     """
 
     def __init__(self, data: bytes):
         self.set(data)
         self.drop_after: int | None = None
+        self.stall_after: int | None = None
+        self.stall_s = 3.0
+        self.endless = False
         self.requests: list[dict[str, str]] = []
 
     def set(self, data: bytes) -> None:
@@ -62,6 +70,16 @@ def _handler(fs: FileServer):
 
         def do_GET(self):
             fs.requests.append({"method": "GET", **dict(self.headers)})
+            if fs.endless:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/zip")
+                self.end_headers()
+                self.close_connection = True
+                try:
+                    while True:
+                        self.wfile.write(b"PK" * 32768)
+                except OSError:
+                    return
             data, start = fs.data, 0
             rng = self.headers.get("Range")
             if_range = self.headers.get("If-Range")
@@ -77,6 +95,13 @@ def _handler(fs: FileServer):
             else:
                 body = data
                 self._headers(200, len(body), {})
+            if fs.stall_after is not None:
+                cut, fs.stall_after = fs.stall_after, None
+                self.wfile.write(body[:cut])
+                self.wfile.flush()
+                time.sleep(fs.stall_s)
+                self.close_connection = True
+                return
             if fs.drop_after is not None:
                 cut, fs.drop_after = fs.drop_after, None
                 self.wfile.write(body[:cut])
@@ -248,3 +273,90 @@ def test_download_is_off_by_default_and_outside_release_runs():
     selected = release_job.asset_layer.selected_asset_keys
     assert DOWNLOAD_KEY not in selected
     assert dg.AssetKey(["raw", "A_TblCase"]) in selected
+
+
+def test_endless_download_stops_at_the_size_cap_and_removes_its_file(tmp_path, release_zip):
+    raw = tmp_path / "raw"
+    with serve(release_zip) as (fs, url):
+        fs.endless = True
+        with pytest.raises(DownloadError) as exc:
+            download_release(url, raw, max_bytes=200_000, max_attempts=1, retry_wait=0)
+    message = str(exc.value)
+    assert "passed the cap of 200,000 bytes (PD_DOWNLOAD_MAX_BYTES)" in message
+    assert "\n" not in message
+    assert list(staging_dir(raw).iterdir()) == []  # nothing left behind
+
+
+def test_announced_size_over_the_cap_is_refused_before_a_byte_is_written(tmp_path, release_zip):
+    raw = tmp_path / "raw"
+    with serve(release_zip) as (fs, url):
+        with pytest.raises(DownloadError, match=f"announces {len(release_zip):,} bytes, more"):
+            download_release(url, raw, max_bytes=len(release_zip) - 1, retry_wait=0)
+    assert not (staging_dir(raw) / "EOIR Case Data.zip.part").exists()
+
+
+def test_stalled_connection_is_dropped_after_the_stall_timeout_and_resumed(tmp_path, release_zip):
+    raw = tmp_path / "raw"
+    cut = len(release_zip) // 2
+    with serve(release_zip) as (fs, url):
+        fs.stall_after, fs.stall_s = cut, 5.0
+        started = time.monotonic()
+        result = download_release(url, raw, chunk_size=1024, timeout=0.5, retry_wait=0)
+        took = time.monotonic() - started
+    # Given up after the stall timeout, not after the server's 5 s: then resumed where it was.
+    assert took < 4.0
+    # (what arrived of the last, incomplete chunk is fetched again)
+    resumed_at = int(_gets(fs)[-1]["Range"].removeprefix("bytes=").rstrip("-"))
+    assert 0 < resumed_at <= cut and result.attempts == 2
+    assert result.path.read_bytes() == release_zip
+
+
+class _FullDisk:
+    """A file whose writes fail with ENOSPC once `room` bytes are written (a full disk)."""
+
+    def __init__(self, path, mode, room: int):
+        self.fh = open(path, mode)  # noqa: SIM115
+        self.room = room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.fh.name))
+        self.room -= len(data)
+        return self.fh.write(data)
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+def test_disk_full_gives_one_line_with_the_space_needed_and_removes_the_part(
+    tmp_path, release_zip, monkeypatch
+):
+    raw = tmp_path / "raw"
+    monkeypatch.setattr(
+        download_module, "open", lambda p, m: _FullDisk(p, m, room=2000), raising=False
+    )
+    with serve(release_zip) as (fs, url):
+        with pytest.raises(DownloadError) as exc:
+            download_release(url, raw, chunk_size=1024, retry_wait=0)
+    message = str(exc.value)
+    assert "\n" not in message
+    assert f"no space left in {staging_dir(raw)}" in message
+    assert f"the zip needs {len(release_zip):,} bytes" in message
+    assert "the partial file was removed" in message
+    assert list(staging_dir(raw).iterdir()) == []
+
+
+def test_too_little_free_space_is_refused_before_writing(tmp_path, release_zip, monkeypatch):
+    raw = tmp_path / "raw"
+    usage = download_module.shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(download_module.shutil, "disk_usage", lambda _p: usage._replace(free=100))
+    with serve(release_zip) as (fs, url):
+        with pytest.raises(DownloadError, match="100 bytes are free"):
+            download_release(url, raw, retry_wait=0)
+    assert not (staging_dir(raw) / "EOIR Case Data.zip.part").exists()

@@ -1,9 +1,13 @@
 """The Dagster UI for real: `dagster dev` on a free localhost port, driven over GraphQL and
 looked at in headless Chromium.
 
-One server for the module (start-up costs ~15-30 s on 2 cores). The end-to-end test does what an
-analyst does: a release is registered and materialized from the API, then a second release is
-dropped into data/raw/ and the sensor takes it from there, to a diff against the first.
+One server for the module (start-up costs ~15-30 s on 2 cores). The end-to-end test does what a
+new user does: the README's first command (`pdpipeline run`) builds a release, then the UI is
+opened on the same instance and must show that partition materialized with its metadata and
+check results (GraphQL, and a Chromium screenshot of the asset's checks); the sensor, seeing the
+release complete in the warehouse, registers it and does not run it again, and materializing the
+partition by hand (the README's other way in) works. Then a second release is dropped into
+data/raw/ and the sensor takes it from there, to a diff against the first.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 from pipelines.assets.common import release_partitions
 from pipelines.definitions import defs
+from pipelines.settings import REPO_ROOT
 from tests.eoir.conftest import small_release
 from tests.ops.dagster_ui import LOCATION, REPOSITORY, DagsterDev
 from tests.ops.releases import may_2026_edits, next_release
@@ -29,9 +34,16 @@ JOB = "materialize_release"
 CI_DEPS = "scripts/ci_system_deps.sh"
 
 
+APRIL = "synthetic-2026-04"
+
+
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory):
     server = DagsterDev(tmp_path_factory.mktemp("dagster_dev"))
+    # The README's first command, before any UI: it makes the Dagster home itself.
+    (server.raw_dir / "eoir" / "2026-04-01").mkdir(parents=True)
+    server.april = small_release(server.raw_dir / "eoir" / "2026-04-01")
+    server.cli = server.run_cli("run", "--release", str(server.april), "--quiet")
     try:
         server.start()
         yield server
@@ -57,27 +69,8 @@ def _failure_text(server: DagsterDev, run_id: str) -> str:
     return "\n".join(fails) or server.log_tail()
 
 
-def test_dagster_dev_end_to_end(dagster_dev: DagsterDev):
-    server = dagster_dev
-    # Phase 1, through the API. The sensor is stopped first so that it does not start a run of
-    # its own for the release this phase registers by hand.
-    assert server.stop_sensor(SENSOR) == "STOPPED"
-    (server.raw_dir / "eoir" / "2026-04-01").mkdir(parents=True)
-    april = small_release(server.raw_dir / "eoir" / "2026-04-01")
-    assert server.add_partition(release_partitions.name, "synthetic-2026-04") == (
-        "AddDynamicPartitionSuccess"
-    )
-    client = DagsterGraphQLClient("127.0.0.1", port_number=server.port)
-    run_id = client.submit_job_execution(
-        JOB,
-        repository_location_name=LOCATION,
-        repository_name=REPOSITORY,
-        tags={"dagster/partition": "synthetic-2026-04"},
-    )
-    status = server.wait_for_run(run_id)
-    assert status == "SUCCESS", _failure_text(server, run_id)
-
-    # Every asset check of the graph ran on this partition; the ERROR-severity ones passed.
+def _assert_all_checks_ran(server: DagsterDev, run_id: str) -> None:
+    """Every asset check of the graph ran in the run; the ERROR-severity ones passed."""
     evaluations = _check_evaluations(server, run_id)
     graph = defs.resolve_asset_graph()
     expected = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
@@ -86,12 +79,57 @@ def test_dagster_dev_end_to_end(dagster_dev: DagsterDev):
     assert [k for k, e in failed.items() if e["severity"] == "ERROR"] == []
     print(f"{len(evaluations)} checks ran; warnings: {sorted(failed)}")
 
+
+def test_dagster_dev_end_to_end(dagster_dev: DagsterDev):
+    server = dagster_dev
+    assert server.cli.returncode == 0, server.cli.stderr[-3000:]
+    assert (server.home / "dagster.yaml").read_bytes() == (REPO_ROOT / "dagster.yaml").read_bytes()
+
+    # Phase 1: what the CLI built, the UI shows. Its run, of the sensor's job, succeeded...
+    (cli_run,) = server.runs_for_partition(APRIL)
+    assert cli_run["status"] == "SUCCESS" and cli_run["jobName"] == JOB
+    _assert_all_checks_ran(server, cli_run["runId"])
+    # ... the partition exists and is materialized, with its metadata ...
+    assert APRIL in server.partition_keys(release_partitions.name)
+    for path in (["raw", "A_TblCase"], ["marts", "proceedings"], ["marts", "releases"]):
+        assert APRIL in server.materialized_partitions(path), path
+    meta = server.materialization_metadata(["marts", "releases"], APRIL)
+    assert meta["latest_release"] == APRIL
+    # ... and each asset's checks show the result of that run's materialization.
+    checks = server.asset_checks(["raw", "B_TblProceeding"])
+    latest = checks["count_txt_reconciled"]["executionForLatestMaterialization"]
+    assert latest["status"] == "SUCCEEDED" and latest["runId"] == cli_run["runId"]
+
+    # The sensor sees the release complete in the warehouse: it does not run it again (its tick
+    # says why), and the partition stays listed for a person to materialize.
+    deadline = time.monotonic() + 120
+    while not any(
+        "already in the warehouse" in (t["skipReason"] or "") for t in server.sensor_ticks(SENSOR)
+    ):
+        assert time.monotonic() < deadline, (server.sensor_ticks(SENSOR), server.log_tail())
+        time.sleep(2)
+    assert len(server.runs_for_partition(APRIL)) == 1
+
+    # The README's other way in: materialize the partition named after the release, by hand.
+    client = DagsterGraphQLClient("127.0.0.1", port_number=server.port)
+    run_id = client.submit_job_execution(
+        JOB,
+        repository_location_name=LOCATION,
+        repository_name=REPOSITORY,
+        tags={"dagster/partition": APRIL},
+    )
+    status = server.wait_for_run(run_id)
+    assert status == "SUCCESS", _failure_text(server, run_id)
+    _assert_all_checks_ran(server, run_id)
+
     # Phase 2, as after a monthly update: the next release is dropped into data/raw/ and the
-    # sensor, started again, registers it and runs it; the April release, already complete in
-    # the warehouse, is not run again.
-    assert server.start_sensor(SENSOR) == "RUNNING"
+    # sensor registers it and runs it; the April release, already complete in the warehouse, is
+    # not run again.
     next_release(
-        april, server.raw_dir / "eoir" / "2026-05-01", "EOIR Case Data 2026-0501", may_2026_edits()
+        server.april,
+        server.raw_dir / "eoir" / "2026-05-01",
+        "EOIR Case Data 2026-0501",
+        may_2026_edits(),
     )
     deadline = time.monotonic() + 300
     while not (runs := server.runs_for_partition("synthetic-2026-05")) or runs[0]["status"] not in (
@@ -105,7 +143,7 @@ def test_dagster_dev_end_to_end(dagster_dev: DagsterDev):
     assert run["status"] == "SUCCESS", _failure_text(server, run["runId"])
     tags = {t["key"]: t["value"] for t in run["tags"]}
     assert tags["dagster/sensor_name"] == SENSOR and run["jobName"] == JOB
-    assert len(server.runs_for_partition("synthetic-2026-04")) == 1
+    assert len(server.runs_for_partition(APRIL)) == 2  # the CLI's and the one by hand
 
     meta = server.materialization_metadata(["marts", "release_diff"], "synthetic-2026-05")
     assert "compared with **synthetic-2026-04**" in meta["summary"]
@@ -158,12 +196,10 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
-def test_asset_graph_page_shows_every_group(dagster_dev: DagsterDev, tmp_path):
-    chromium = _chromium()
-    server = dagster_dev
-    # The first visit from localhost shows a newsletter dialog over the graph; mark it seen.
-    server.gql("mutation { setNuxSeen }")
-    flags = [
+class Chrome:
+    """Headless Chromium on a page of the UI: its DOM once rendered, or a screenshot."""
+
+    FLAGS = (
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -176,20 +212,40 @@ def test_asset_graph_page_shows_every_group(dagster_dev: DagsterDev, tmp_path):
         "--window-size=1600,1000",
         # Let the single-page app fetch its data and render before the DOM is taken.
         "--virtual-time-budget=30000",
-    ]
-    page = f"{server.url}/asset-groups"
+    )
 
-    def chrome(*args: str) -> subprocess.CompletedProcess:
-        profile = tmp_path / f"profile{len(list(tmp_path.glob('profile*')))}"
-        return subprocess.run(
-            [chromium, *flags, f"--user-data-dir={profile}", *args, page],
+    def __init__(self, server: DagsterDev, tmp_path: Path):
+        self.exe = _chromium()
+        self.server = server
+        self.tmp_path = tmp_path
+        # The first visit from localhost shows a newsletter dialog over the page; mark it seen.
+        server.gql("mutation { setNuxSeen }")
+
+    def __call__(self, page: str, *args: str) -> subprocess.CompletedProcess:
+        profile = self.tmp_path / f"profile{len(list(self.tmp_path.glob('profile*')))}"
+        res = subprocess.run(
+            [self.exe, *self.FLAGS, f"--user-data-dir={profile}", *args, self.server.url + page],
             capture_output=True,
             text=True,
             timeout=180,
         )
+        assert res.returncode == 0, res.stderr[-2000:]
+        return res
 
-    dom = chrome("--dump-dom")
-    assert dom.returncode == 0, dom.stderr[-2000:]
+    def screenshot(self, page: str, name: str) -> Path:
+        shot = self.server.reports_dir / "ui" / name
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        self(page, f"--screenshot={shot}")
+        assert _png_size(shot) == (1600, 1000)
+        # Keep a copy beside the test's own files, for a person to look at.
+        shutil.copy(shot, self.tmp_path / name)
+        print(f"screenshot: {shot}")
+        return shot
+
+
+def test_asset_graph_page_shows_every_group(dagster_dev: DagsterDev, tmp_path):
+    chrome = Chrome(dagster_dev, tmp_path)
+    dom = chrome("/asset-groups", "--dump-dom")
     groups = sorted({spec.group_name for spec in defs.resolve_all_asset_specs()})
     assert {"eoir_ingest", "staging", "closures", "reports"} <= set(groups)
     # Each group is listed in the sidebar (title=) and drawn as a box in the graph (tooltip).
@@ -200,15 +256,24 @@ def test_asset_graph_page_shows_every_group(dagster_dev: DagsterDev, tmp_path):
     ]
     assert missing == [], f"groups not shown: {missing}"
     assert "Global asset lineage" in dom.stdout
+    chrome.screenshot("/asset-groups", "asset_graph.png")
 
-    shot = server.reports_dir / "ui" / "asset_graph.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    res = chrome(f"--screenshot={shot}")
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert _png_size(shot) == (1600, 1000)
-    # Keep a copy beside the test's own files, for a person to look at.
-    shutil.copy(shot, tmp_path / "asset_graph.png")
-    print(f"screenshot: {shot}")
+
+def test_asset_page_shows_the_cli_partition_and_its_checks(dagster_dev: DagsterDev, tmp_path):
+    """What a new user sees after the README's first command: the partition and its checks."""
+    chrome = Chrome(dagster_dev, tmp_path)
+    page = "/assets/raw/B_TblProceeding?view=checks"
+    dom = chrome(page, "--dump-dom").stdout
+    assert "count_txt_reconciled" in dom
+    assert APRIL in dom
+    # The check's outcome is drawn (a passed tag), not "Not evaluated".
+    assert "Passed" in dom or "Succeeded" in dom, dom[-3000:]
+    assert "Never materialized" not in dom
+    chrome.screenshot(page, "asset_checks.png")
+    partitions = "/assets/marts/proceedings?view=partitions"
+    dom = chrome(partitions, "--dump-dom").stdout
+    assert APRIL in dom and "Never materialized" not in dom
+    chrome.screenshot(partitions, "asset_partitions.png")
 
 
 def test_missing_chromium_fails_naming_the_install_script(monkeypatch):

@@ -11,7 +11,7 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.releases.watch import fingerprint, plan_tick
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.sensors import new_release_sensor
+from pipelines.sensors import SENSOR_NAME
 from tests.eoir.conftest import small_release
 from tests.ops.releases import may_2026_edits, next_release
 
@@ -167,6 +167,7 @@ def test_dagster_sensor_registers_the_partition_and_requests_one_run(tmp_path):
         "settings": PipelineSettings(raw_dir=str(raw)),
         "warehouse": Warehouse(path=str(tmp_path / "wh.duckdb"), temp_dir=str(tmp_path / "tmp")),
     }
+    new_release_sensor = defs.get_sensor_def(SENSOR_NAME)
     with dg.instance_for_test() as instance:
         ctx = dg.build_sensor_context(instance=instance, resources=resources)
         first = new_release_sensor(ctx)
