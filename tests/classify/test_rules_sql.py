@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -22,6 +21,7 @@ import pytest
 
 from pipelines.classify.lead import lead_charge, lead_charge_category
 from pipelines.classify.pd import pd_kind as python_pd_kind
+from pipelines.classify.pd import pd_variant_flags
 from pipelines.classify.severity import charge_code_map, classify_charge
 from pipelines.eoir.archive import open_release
 from pipelines.eoir.columns import CORE_TABLES, core_specs
@@ -152,6 +152,25 @@ EXPECTED_LEAD = {
     10: ("237a02Ai  I", "212a06Ai"),
     NO_CHARGE: (None, None),
 }
+# PD variants (data/reference/pd_variants.csv, pd_review_periods.csv): a plain termination
+# (DEC_CODE T) of a removal-type case, placed in and out of the review periods.
+# (idnproceeding, case type, DEC_CODE, OTHER_COMP, court, COMP_DATE) -> (pd_with_terminations,
+# pd_with_review_terminations, pd_with_docket_review_terminations)
+VARIANT_CASES = {
+    (20, "RMV", "T", "", "NYC", "2012-05-10"): (True, True, True),  # NYC's two-week review
+    (21, "RMV", "T", "", "NYC", "2012-06-15"): (True, True, False),  # review months, not NYC's
+    (22, "DEP", "T", "", "BAL", "2011-12-05"): (True, True, True),  # the Baltimore pilot
+    (23, "REC", "T", "", "BAL", "2014-01-10"): (True, False, False),  # after the review
+    (24, "AOC", "T", "", "NYC", "2012-05-10"): (False, False, False),  # not removal-type
+    (25, "RMV", "T", "", "NYC", ""): (True, False, False),  # undated: in no period
+    (26, "RMV", "I", "", "NYC", "2014-01-10"): (True, True, True),  # strict PD: every variant
+}
+VARIANT_COLUMNS = (
+    "pd_with_terminations",
+    "pd_with_review_terminations",
+    "pd_with_docket_review_terminations",
+)
+
 RANK_OF = {
     "national_security_terrorism": 1,
     "aggravated_felony": 2,
@@ -167,19 +186,26 @@ RANK_OF = {
 # --------------------------------------------------------------------------------------------
 
 
-def _proceeding(idnproceeding: int, case_type: str, dec_code: str, other_comp: str) -> list[str]:
+def _proceeding(
+    idnproceeding: int,
+    case_type: str,
+    dec_code: str,
+    other_comp: str,
+    court: str = "NYC",
+    comp_date: str = COMP_DATE,
+) -> list[str]:
     return row_for(
         "B_TblProceeding",
         IDNPROCEEDING=str(idnproceeding),
         IDNCASE="1",
         OSC_DATE="2011-03-01 00:00:00.000",
         INPUT_DATE="2011-03-01 00:00:00.000",
-        BASE_CITY_CODE="NYC",
+        BASE_CITY_CODE=court,
         CASE_TYPE=case_type,
         CUSTODY="N",
         DEC_CODE=dec_code,
         OTHER_COMP=other_comp,
-        COMP_DATE=COMP_DATE,
+        COMP_DATE=comp_date,
         NAT="MX",
     )
 
@@ -187,6 +213,10 @@ def _proceeding(idnproceeding: int, case_type: str, dec_code: str, other_comp: s
 def write_rules_release(root: Path) -> Path:
     procs = [_proceeding(FIRST_GRID_ID + i, *g) for i, g in enumerate(GRID)]
     procs += [_proceeding(pid, "RMV", "X", "") for pid in [*LEAD_CASES, NO_CHARGE]]
+    procs += [
+        _proceeding(pid, ct, dec, oc, court, f"{day} 00:00:00.000" if day else "")
+        for pid, ct, dec, oc, court, day in VARIANT_CASES
+    ]
     charges = [
         row_for(
             "B_TblProceedCharges",
@@ -264,13 +294,16 @@ _BUILT: dict[str, pl.DataFrame] = {}
 def warehouse(tmp_path_factory) -> tuple[duckdb.DuckDBPyConnection, Settings, str]:
     """Raw and staging built once; each test rebuilds the marts under its own settings."""
     root = tmp_path_factory.mktemp("rules_sql")
-    settings = Settings(
-        raw_dir=root / "raw",
-        warehouse=root / "wh.duckdb",
-        reports_dir=root / "reports",
-        temp_dir=root / "tmp",
-        duckdb_memory_limit="1GB",
-        duckdb_threads=1,
+    # Explicit values only: a PD_* variable in the caller's environment must not leak in.
+    settings = Settings.checked(
+        {
+            "raw_dir": root / "raw",
+            "warehouse": root / "wh.duckdb",
+            "reports_dir": root / "reports",
+            "temp_dir": root / "tmp",
+            "duckdb_memory_limit": "1GB",
+            "duckdb_threads": 1,
+        }
     )
     release = open_release(write_rules_release(root))
     con = connect(settings)
@@ -296,11 +329,13 @@ def _marts(warehouse, rule_env: str | None, monkeypatch) -> pl.DataFrame:
     rule = Settings.from_env().lead_charge_rule
     # One build per rule (a build takes seconds on a loaded machine); the frame is the mart's.
     if rule not in _BUILT:
-        build_marts(con, replace(base, lead_charge_rule=rule), release_id)
+        build_marts(con, base.with_(lead_charge_rule=rule), release_id)
         _BUILT[rule] = fetch_frame(
             con,
             "SELECT idnproceeding, case_type, is_pd_closure, pd_kind, n_charges, "
-            "lead_charge_code, lead_charge_category, lead_charge_rank "
+            "lead_charge_code, lead_charge_category, lead_charge_rank, comp_date, court, "
+            "pd_strict, pd_with_terminations, pd_with_review_terminations, "
+            "pd_with_docket_review_terminations "
             "FROM marts.proceedings WHERE release_id = ?",
             [release_id],
         )
@@ -322,7 +357,7 @@ def test_pd_flag_and_kind_follow_pd_codes_csv_on_every_combination(warehouse, mo
         kind = rule_table_pd_kind(ct, dec, oc)
         if got[FIRST_GRID_ID + i] != (kind is not None, kind):
             wrong.append(((ct, dec, oc), got[FIRST_GRID_ID + i], kind))
-    assert len(got) == len(GRID) + len(LEAD_CASES) + 1
+    assert len(got) == len(GRID) + len(LEAD_CASES) + 1 + len(VARIANT_CASES)
     assert not wrong, f"{len(wrong)} of {len(GRID)} combinations differ, e.g. {wrong[:5]}"
 
 
@@ -348,6 +383,27 @@ def test_python_pd_copy_agrees_with_the_sql(warehouse, monkeypatch):
         for i, g in enumerate(GRID)
         if got[FIRST_GRID_ID + i] != python_pd_kind(*g)
     ]
+    assert not differ, differ[:5]
+
+
+def test_pd_variants_on_removal_type_terminations(warehouse, monkeypatch):
+    df = _marts(warehouse, None, monkeypatch)
+    rows = {r["idnproceeding"]: r for r in df.iter_rows(named=True)}
+    for (pid, *_), expected in VARIANT_CASES.items():
+        assert tuple(rows[pid][c] for c in VARIANT_COLUMNS) == expected, pid
+    assert df["pd_strict"].to_list() == df["is_pd_closure"].to_list()
+
+
+def test_python_pd_variant_copy_agrees_with_the_sql(warehouse, monkeypatch):
+    df = _marts(warehouse, None, monkeypatch)
+    given = {FIRST_GRID_ID + i: g for i, g in enumerate(GRID)}
+    given |= {pid: (ct, dec, oc) for pid, ct, dec, oc, _, _ in VARIANT_CASES}
+    differ = []
+    for r in df.filter(pl.col("idnproceeding").is_in(list(given))).iter_rows(named=True):
+        flags = pd_variant_flags(*given[r["idnproceeding"]], r["comp_date"], r["court"])
+        got = {c: r[c] for c in ("pd_strict", *VARIANT_COLUMNS)}
+        if got != flags:
+            differ.append((given[r["idnproceeding"]], got, flags))
     assert not differ, differ[:5]
 
 
