@@ -418,6 +418,48 @@ PROCEEDINGS = ExtractTable(
             "derived: data/reference/pd_codes.csv on B_TblProceeding.OTHER_COMP / DEC_CODE",
         ),
         _PD_KIND,
+        # The PD variants of data/reference/pd_variants.csv: labelled bounds, not findings.
+        Column(
+            "pd_strict",
+            BOOLEAN,
+            "PD closure, strict rule (default)",
+            "The strict PD rule, equal to is_pd_closure: EOIR's own PD codes only.",
+            "derived: data/reference/pd_variants.csv (strict)",
+        ),
+        Column(
+            "pd_with_terminations",
+            BOOLEAN,
+            "PD closure or any termination (upper bound)",
+            "Bound, not a finding: the strict rule, or a termination (DEC_CODE T) in an RMV, DEP, "
+            "EXC or REC case. Holds PD terminations no longer coded I and every non-PD "
+            "termination.",
+            "derived: data/reference/pd_variants.csv (with_terminations)",
+        ),
+        Column(
+            "pd_with_review_terminations",
+            BOOLEAN,
+            "PD closure or termination in case-review months",
+            "Bound, not a finding: as pd_with_terminations, the terminations restricted to "
+            "completions in the months of ICE's case review (2011-12-01 to 2013-06-30).",
+            "derived: data/reference/pd_variants.csv, pd_review_periods.csv (case_review)",
+        ),
+        Column(
+            "pd_with_docket_terminations",
+            BOOLEAN,
+            "PD closure or termination during a docket review",
+            "Bound, not a finding: as pd_with_terminations, the terminations restricted to "
+            "completions at a court during ICE's review of its docket (Baltimore and Denver "
+            "pilots, the 2012 two-week reviews).",
+            "derived: data/reference/pd_variants.csv, pd_review_periods.csv (docket_review)",
+        ),
+        Column(
+            "is_removal_type_termination",
+            BOOLEAN,
+            "Termination (DEC_CODE T) in a removal-type case",
+            "DEC_CODE T ('Terminate') in an RMV, DEP, EXC or REC case: what the broader PD "
+            "variants add to the strict rule.",
+            "derived: B_TblProceeding.DEC_CODE, CASE_TYPE",
+        ),
         Column(
             "charges",
             TEXT_LIST,

@@ -10,7 +10,7 @@
 -- of data/reference/pd_variants.csv stand beside it as labelled bounds, not findings:
 -- `pd_closures_with_terminations` adds every termination (DEC_CODE T) of a removal-type case
 -- completed in the window, `pd_closures_with_review_terminations` only those of the months of
--- ICE's case review, `pd_closures_with_docket_review_terminations` only those at a court during
+-- ICE's case review, `pd_closures_with_docket_terminations` only those at a court during
 -- its docket review; `terminations_added` = the first minus `pd_closures`. `pd_closures_undated`
 -- counts PD closures (strict) of the category with no usable completion date: they belong to no
 -- window, so they are outside every count of this table.
@@ -21,7 +21,7 @@ WITH p AS (
         pd_strict,
         pd_with_terminations,
         pd_with_review_terminations,
-        pd_with_docket_review_terminations,
+        pd_with_docket_terminations,
         comp_date BETWEEN getvariable('window_start') AND getvariable('window_end') AS in_window,
         comp_date IS NULL AS undated
     FROM marts.proceedings
@@ -40,7 +40,7 @@ counts AS (
            count(*) FILTER (WHERE in_window AND pd_kind = 'terminated') AS terminated,
            count(*) FILTER (WHERE in_window AND pd_with_terminations) AS pd_closures_with_terminations,
            count(*) FILTER (WHERE in_window AND pd_with_review_terminations) AS pd_closures_with_review_terminations,
-           count(*) FILTER (WHERE in_window AND pd_with_docket_review_terminations) AS pd_closures_with_docket_review_terminations,
+           count(*) FILTER (WHERE in_window AND pd_with_docket_terminations) AS pd_closures_with_docket_terminations,
            count(*) FILTER (WHERE undated AND pd_strict) AS pd_closures_undated
     FROM p GROUP BY ROLLUP (category)
 ),
@@ -58,7 +58,7 @@ SELECT
     round(100.0 * coalesce(n.pd_closures_with_terminations, 0) / nullif(tot.pd_closures_with_terminations, 0), 2)
         AS pct_with_terminations,
     coalesce(n.pd_closures_with_review_terminations, 0) AS pd_closures_with_review_terminations,
-    coalesce(n.pd_closures_with_docket_review_terminations, 0) AS pd_closures_with_docket_review_terminations,
+    coalesce(n.pd_closures_with_docket_terminations, 0) AS pd_closures_with_docket_terminations,
     coalesce(n.pd_closures_with_terminations, 0) - coalesce(n.pd_closures, 0) AS terminations_added,
     coalesce(n.pd_closures_undated, 0) AS pd_closures_undated,
     getvariable('window_start') AS window_start,

@@ -21,7 +21,7 @@
 --   show, side by side; labelled bounds, not findings. `pd_strict` (= is_pd_closure, the
 --   default); `pd_with_terminations` adds every termination (DEC_CODE T) in a removal-type case
 --   (RMV, DEP, EXC, REC; `is_removal_type_termination`); `pd_with_review_terminations` adds
---   those completed in the months of ICE's case review; `pd_with_docket_review_terminations`
+--   those completed in the months of ICE's case review; `pd_with_docket_terminations`
 --   those completed at a court during its docket review (data/reference/pd_review_periods.csv).
 -- * Charges: every charge of the proceeding (`charges`, in charging order), the lead charge
 --   (`lead_charge_code`, `lead_charge_category`) = the most serious charge, ties broken by the
@@ -124,7 +124,7 @@ SELECT
     coalesce(pk.pd_kind IS NOT NULL, false) AS pd_strict,
     coalesce(pk.pd_kind IS NOT NULL, false) OR br.idnproceeding IS NOT NULL AS pd_with_terminations,
     coalesce(pk.pd_kind IS NOT NULL, false) OR coalesce(br.in_case_review, false) AS pd_with_review_terminations,
-    coalesce(pk.pd_kind IS NOT NULL, false) OR coalesce(br.in_docket_review, false) AS pd_with_docket_review_terminations,
+    coalesce(pk.pd_kind IS NOT NULL, false) OR coalesce(br.in_docket_review, false) AS pd_with_docket_terminations,
     br.idnproceeding IS NOT NULL AS is_removal_type_termination,
     ch.charges,
     coalesce(ch.n_charges, 0) AS n_charges,

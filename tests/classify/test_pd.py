@@ -177,7 +177,7 @@ def test_variants_come_from_the_csv_with_strict_the_default():
         "pd_strict",
         "pd_with_terminations",
         "pd_with_review_terminations",
-        "pd_with_docket_review_terminations",
+        "pd_with_docket_terminations",
     ]
     assert [v.variant for v in PD_VARIANTS if v.is_default] == ["strict"]
     for v in PD_VARIANTS:
@@ -195,17 +195,17 @@ def test_a_plain_termination_counts_only_in_the_broader_variants(case_type):
         "pd_strict": False,
         "pd_with_terminations": True,
         "pd_with_review_terminations": True,
-        "pd_with_docket_review_terminations": True,
+        "pd_with_docket_terminations": True,
     }
     # the same day at a court without a docket review; and after the review months
     assert pd_variant_flags(case_type, "T", None, date(2011, 12, 20), "HOU") == {
         **in_pilot,
-        "pd_with_docket_review_terminations": False,
+        "pd_with_docket_terminations": False,
     }
     assert pd_variant_flags(case_type, "T", None, date(2014, 1, 2), "DEN") == {
         **in_pilot,
         "pd_with_review_terminations": False,
-        "pd_with_docket_review_terminations": False,
+        "pd_with_docket_terminations": False,
     }
     # no completion date: in no period
     assert (

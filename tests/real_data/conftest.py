@@ -90,9 +90,16 @@ def _write_table(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory) -> Built:
-    """A small generated release run as written (SYNTHETIC): the reconciliation oracle."""
+    """A small generated release run as written (SYNTHETIC): the reconciliation oracle; beside
+    it an ICE workbook whose formula cells carry no calculated value."""
     root = tmp_path_factory.mktemp("generated")
     rel = write_sample_release(root / "raw", cases=1500, seed=11, quirks=False)
+    # ICE workbooks travel in an `ice/` folder beside the release: one written by a program
+    # that never calculates, so its formula cells hold no value.
+    from tests.ice.test_formula_cells import _with_formulas
+
+    (root / "raw" / "ice").mkdir()
+    _with_formulas(root / "raw" / "ice" / "removals.xlsx")
     settings = _settings(root)
     outcome = run_release(rel.path, settings, show_progress=False)
     assert outcome.success, outcome

@@ -42,8 +42,8 @@ def test_variant_columns_are_the_python_rule_row_by_row(generated):
         assert got == expected, r
         assert got["pd_strict"] == r[5]
         # each broader reading contains the narrower ones
-        assert got["pd_strict"] <= got["pd_with_docket_review_terminations"]
-        assert got["pd_with_docket_review_terminations"] <= got["pd_with_review_terminations"]
+        assert got["pd_strict"] <= got["pd_with_docket_terminations"]
+        assert got["pd_with_docket_terminations"] <= got["pd_with_review_terminations"]
         assert got["pd_with_review_terminations"] <= got["pd_with_terminations"]
         for c in VARIANT_COLUMNS:
             added[c] += got[c] and not got["pd_strict"]
@@ -59,7 +59,7 @@ def test_pd_closures_by_category_reconciles_with_proceedings(generated):
         for r in con.execute(
             "SELECT lead_charge_category, pd_closures, admin_closed, terminated, "
             "pd_closures_with_terminations, pd_closures_with_review_terminations, "
-            "pd_closures_with_docket_review_terminations, terminations_added, pd_closures_undated "
+            "pd_closures_with_docket_terminations, terminations_added, pd_closures_undated "
             "FROM marts.pd_closures_by_category WHERE release_id = ?",
             [rid],
         ).fetchall()
@@ -73,7 +73,7 @@ def test_pd_closures_by_category_reconciles_with_proceedings(generated):
             "count(*) FILTER (WHERE pd_kind = 'terminated' AND in_w), "
             "count(*) FILTER (WHERE pd_with_terminations AND in_w), "
             "count(*) FILTER (WHERE pd_with_review_terminations AND in_w), "
-            "count(*) FILTER (WHERE pd_with_docket_review_terminations AND in_w), "
+            "count(*) FILTER (WHERE pd_with_docket_terminations AND in_w), "
             "count(*) FILTER (WHERE pd_with_terminations AND NOT pd_strict AND in_w), "
             "count(*) FILTER (WHERE pd_strict AND comp_date IS NULL) "
             "FROM (SELECT *, comp_date BETWEEN ? AND ? AS in_w FROM marts.proceedings "
