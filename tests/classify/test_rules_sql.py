@@ -155,7 +155,7 @@ EXPECTED_LEAD = {
 # PD variants (data/reference/pd_variants.csv, pd_review_periods.csv): a plain termination
 # (DEC_CODE T) of a removal-type case, placed in and out of the review periods.
 # (idnproceeding, case type, DEC_CODE, OTHER_COMP, court, COMP_DATE) -> (pd_with_terminations,
-# pd_with_review_terminations, pd_with_docket_review_terminations)
+# pd_with_review_terminations, pd_with_docket_terminations)
 VARIANT_CASES = {
     (20, "RMV", "T", "", "NYC", "2012-05-10"): (True, True, True),  # NYC's two-week review
     (21, "RMV", "T", "", "NYC", "2012-06-15"): (True, True, False),  # review months, not NYC's
@@ -168,7 +168,7 @@ VARIANT_CASES = {
 VARIANT_COLUMNS = (
     "pd_with_terminations",
     "pd_with_review_terminations",
-    "pd_with_docket_review_terminations",
+    "pd_with_docket_terminations",
 )
 
 RANK_OF = {
@@ -335,7 +335,7 @@ def _marts(warehouse, rule_env: str | None, monkeypatch) -> pl.DataFrame:
             "SELECT idnproceeding, case_type, is_pd_closure, pd_kind, n_charges, "
             "lead_charge_code, lead_charge_category, lead_charge_rank, comp_date, court, "
             "pd_strict, pd_with_terminations, pd_with_review_terminations, "
-            "pd_with_docket_review_terminations "
+            "pd_with_docket_terminations "
             "FROM marts.proceedings WHERE release_id = ?",
             [release_id],
         )
