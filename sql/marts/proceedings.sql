@@ -60,7 +60,12 @@ charges AS (
             CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN [idnprcdchg]
                  ELSE [severity_rank, idnprcdchg] END
         ) AS lead_charge_category,
-        min(severity_rank) AS most_serious_rank,
+        -- The rank of the lead charge itself (under first_charged it need not be the most serious).
+        arg_min(
+            severity_rank,
+            CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN [idnprcdchg]
+                 ELSE [severity_rank, idnprcdchg] END
+        ) AS lead_charge_rank,
         bool_or(severity_category IN ('aggravated_felony', 'other_criminal')) AS any_criminal
     FROM marts.charges_classified
     WHERE release_id = getvariable('release_id')
@@ -130,7 +135,7 @@ SELECT
     coalesce(ch.n_charges, 0) AS n_charges,
     ch.lead_charge_code,
     ch.lead_charge_category,
-    ch.most_serious_rank AS lead_charge_rank,
+    ch.lead_charge_rank,
     coalesce(ch.any_criminal, false) AS any_criminal,
     b.crim_ind,
     b.aggravate_felon,

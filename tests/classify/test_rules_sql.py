@@ -448,8 +448,9 @@ def test_lead_charge_rule(warehouse, monkeypatch, rule_env, column):
         assert r["n_charges"] == len(LEAD_CASES.get(pid, [])), pid
 
 
-def test_lead_charge_rank_is_the_lead_charges_rank_under_most_serious(warehouse, monkeypatch):
-    rows = _lead_rows(_marts(warehouse, "most_serious", monkeypatch))
+@pytest.mark.parametrize("rule", ["most_serious", "first_charged"])
+def test_lead_charge_rank_is_the_lead_charges_rank(warehouse, monkeypatch, rule):
+    rows = _lead_rows(_marts(warehouse, rule, monkeypatch))
     for pid, r in rows.items():
         cat = r["lead_charge_category"]
         assert r["lead_charge_rank"] == (RANK_OF[cat] if cat else None), pid
