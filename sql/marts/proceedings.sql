@@ -1,9 +1,4 @@
 -- group: closures
--- check: unique(idnproceeding)
--- check: not_null(idnproceeding)
--- check-sql: pd_closures_have_completion_date: SELECT count(*) AS pd_without_comp_date FROM marts.proceedings WHERE release_id = getvariable('release_id') AND is_pd_closure AND comp_date IS NULL
--- check-warn: pd_codes_decodable: SELECT count(*) AS undecoded_pd_codes, count(DISTINCT case_type || ':' || outcome_code) AS distinct_undecoded FROM marts.proceedings WHERE release_id = getvariable('release_id') AND is_pd_closure AND outcome_description IS NULL
--- check-warn: outcome_codes_decodable: SELECT count(*) AS undecoded_outcomes, string_agg(DISTINCT case_type || ':' || outcome_field || ':' || outcome_code, ', ') AS codes FROM marts.proceedings WHERE release_id = getvariable('release_id') AND outcome_code IS NOT NULL AND outcome_description IS NULL
 -- One row per proceeding, ready for analysis.
 -- * Outcome: DEC_CODE (a merits decision) or, when it is empty, OTHER_COMP (an administrative
 --   completion), decoded on (case type, field, code) with staging.lookup_court_decision, because
