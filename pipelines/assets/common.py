@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +15,7 @@ from pipelines.releases.find import resolve_release
 from pipelines.resources import PipelineSettings, Warehouse
 from pipelines.settings import Settings
 from pipelines.warehouse.db import fetch_frame
-from pipelines.warehouse.schema import declared_table
+from pipelines.warehouse.schema import column_definitions, declared_table
 from pipelines.warehouse.session import ReleaseSession, release_session
 
 # One partition per FOIA release, keyed by release id (e.g. `2026-04`, `synthetic-2026-04`).
@@ -65,20 +64,6 @@ def warehouse_session(
         connect=lambda read_only: warehouse.connect(settings, read_only=read_only),
     ) as wh:
         yield wh
-
-
-@cache
-def _codebook_definitions() -> dict[str, dict[str, str]]:
-    """Column definitions of the analysis extracts' codebook, by mart (`marts.proceedings`)."""
-    from pipelines.extracts.columns import EXTRACT_TABLES
-
-    return {
-        t.mart.lower(): {c.name.lower(): c.definition for c in t.columns} for t in EXTRACT_TABLES
-    }
-
-
-def column_definitions(qualified: str) -> dict[str, str]:
-    return _codebook_definitions().get(qualified.lower(), {})
 
 
 def column_schema(qualified: str) -> dg.TableSchema | None:

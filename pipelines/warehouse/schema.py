@@ -96,6 +96,20 @@ def declared_table(qualified: str) -> DeclaredTable | None:
     return declared_tables().get(qualified.lower())
 
 
+@cache
+def _codebook_definitions() -> dict[str, dict[str, str]]:
+    from pipelines.extracts.columns import EXTRACT_TABLES
+
+    return {
+        t.mart.lower(): {c.name.lower(): c.definition for c in t.columns} for t in EXTRACT_TABLES
+    }
+
+
+def column_definitions(qualified: str) -> dict[str, str]:
+    """The codebook's plain-words definition of each column of a mart it documents (by name)."""
+    return _codebook_definitions().get(qualified.lower(), {})
+
+
 def table_ddl(con: duckdb.DuckDBPyConnection, qualified: str) -> str:
     """`CREATE TABLE` for a built table, one column a line (for sql/ddl/)."""
     cols = con.execute(f"DESCRIBE {qualified}").fetchall()
