@@ -20,6 +20,22 @@ from pipelines.settings import SAMPLE_DIR, Settings
 from pipelines.warehouse.db import connect
 
 SAMPLE_RELEASE = "synthetic-2026-04"
+TESTS_DIR = Path(__file__).resolve().parent
+
+# The full tier (`pytest -m full`), by module, with the reason each is slow. Everything else is
+# the fast tier that `pytest` runs.
+FULL_TIER = {
+    "ops/test_ui.py": "starts dagster dev and drives a headless browser",
+    "bench/test_bench_smoke.py": "generates and runs a 127,000-case release",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        rel = item.path.resolve().relative_to(TESTS_DIR).as_posix()
+        if rel in FULL_TIER:
+            item.add_marker(pytest.mark.full)
 
 
 @pytest.fixture
