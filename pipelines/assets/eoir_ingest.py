@@ -55,6 +55,23 @@ def _audit_check_results(key: dg.AssetKey, audit) -> list[dg.AssetCheckResult]:
     ]
 
 
+def raw_column_schema(table: str) -> dg.TableSchema:
+    """raw.<table>: the release, the source line, then every canonical column as text."""
+    spec = core_specs()[table]
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn("release_id", "VARCHAR", description="the FOIA release"),
+            dg.TableColumn(
+                "source_line", "BIGINT", description=f"1-based line in {table}.csv (header = 1)"
+            ),
+            *(
+                dg.TableColumn(name, "VARCHAR", description=f"{table}.{name} as published")
+                for name in spec.names
+            ),
+        ]
+    )
+
+
 def make_raw_table_asset(table: str) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", table])
 
@@ -81,6 +98,10 @@ def make_raw_table_asset(table: str) -> dg.AssetsDefinition:
                 blocking=True,
             )
         ],
+        metadata={
+            "dagster/table_name": f"raw.{table}",
+            "dagster/column_schema": raw_column_schema(table),
+        },
         kinds={"duckdb"},
     )
     def _asset(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):

@@ -69,3 +69,28 @@ def test_sql_assets_carry_their_column_schema():
     # The codebook's definition reaches the UI.
     assert cols["is_pd_closure"].description
     assert list(cols) == [c for c, _ in declared_tables()["marts.proceedings"].columns]
+
+
+def test_table_preview_is_a_typed_dagster_table_of_the_release(con):
+    from datetime import date
+
+    import polars as pl
+
+    from pipelines.assets.common import table_preview
+    from pipelines.warehouse.db import write_frame
+
+    frame = pl.DataFrame(
+        {"release_id": ["a", "a"], "era": ["Morton", "Johnson"],
+         "era_start": [date(2011, 6, 17), date(2014, 11, 20)]}
+    )  # fmt: skip
+    write_frame(con, "staging.policy_eras", "a", frame)
+    write_frame(con, "staging.policy_eras", "b", frame.with_columns(release_id=pl.lit("b")))
+    preview = table_preview(con, "staging.policy_eras", "a")
+    assert isinstance(preview, dg.TableMetadataValue)
+    assert [(c.name, c.type) for c in preview.schema.columns] == [
+        ("era", "VARCHAR"), ("era_start", "DATE"), ("era_end", "DATE"),
+    ]  # fmt: skip
+    assert [r.data for r in preview.records] == [
+        {"era": "Morton", "era_start": "2011-06-17", "era_end": None},
+        {"era": "Johnson", "era_start": "2014-11-20", "era_end": None},
+    ]
