@@ -22,11 +22,21 @@ from pipelines.warehouse.db import connect
 SAMPLE_RELEASE = "synthetic-2026-04"
 TESTS_DIR = Path(__file__).resolve().parent
 
-# The full tier (`pytest -m full`), by module, with the reason each is slow. Everything else is
-# the fast tier that `pytest` runs.
+# The full tier (`pytest -m full`), by module or by test, with the reason each is slow. Everything
+# else is the fast tier that `pytest` runs.
 FULL_TIER = {
     "ops/test_ui.py": "starts dagster dev and drives a headless browser",
     "bench/test_bench_smoke.py": "generates and runs a 127,000-case release",
+    "stats/test_simulation_recovery.py": "hundreds of simulated fits (large runs)",
+    "sample/test_sample_eoir_release.py::test_pd_logit_effects_are_recovered": (
+        "generates a 30,000-case release and fits a row-level logit on it"
+    ),
+    "stats/test_robustness.py::test_court_random_intercepts_recover_the_regressors": (
+        "a mixed GLM fitted by variational Bayes on a large simulated sample"
+    ),
+    "ops/test_lock.py::test_two_pipeline_runs_on_one_warehouse_take_turns": (
+        "two whole pipeline runs in subprocesses, one waiting on the other"
+    ),
 }
 
 
@@ -34,7 +44,7 @@ FULL_TIER = {
 def pytest_collection_modifyitems(config, items):
     for item in items:
         rel = item.path.resolve().relative_to(TESTS_DIR).as_posix()
-        if rel in FULL_TIER:
+        if rel in FULL_TIER or f"{rel}::{item.originalname}" in FULL_TIER:
             item.add_marker(pytest.mark.full)
 
 
