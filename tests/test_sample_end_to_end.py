@@ -12,8 +12,7 @@ import math
 import polars as pl
 import pytest
 
-from pipelines.cli.runner import run_release
-from pipelines.settings import SAMPLE_DIR, Settings
+from pipelines.settings import SAMPLE_DIR
 from pipelines.warehouse.db import connect, fetch_frame
 
 TRUTH = json.loads((SAMPLE_DIR / "truth.json").read_text(encoding="utf-8"))
@@ -22,17 +21,10 @@ CATEGORY_KEYS = {"no_charge": "no_charge_recorded"}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sample_run")
-    settings = Settings(
-        raw_dir=root / "raw",
-        warehouse=root / "warehouse.duckdb",
-        reports_dir=root / "reports",
-        temp_dir=root / "tmp",
-    )
-    outcome = run_release(SAMPLE_DIR / "EOIR Case Data.zip", settings, show_progress=False)
-    con = connect(settings, read_only=True)
-    yield outcome, settings, con
+def built(sample_warehouse):
+    """The session's one sample run (tests/conftest.py), read through a read-only connection."""
+    con = connect(sample_warehouse.settings, read_only=True)
+    yield sample_warehouse.outcome, sample_warehouse.settings, con
     con.close()
 
 

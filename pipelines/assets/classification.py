@@ -3,13 +3,18 @@
 import dagster as dg
 import polars as pl
 
-from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_partitions, run_context
+from pipelines.assets.common import (
+    WAREHOUSE_POOL,
+    markdown_table,
+    release_partitions,
+    schema_metadata,
+    warehouse_session,
+)
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse.db import fetch_frame, write_frame
 
 CHARGE_MAP_KEY = dg.AssetKey(["staging", "charge_code_map"])
-# docs/DECISIONS.md#charge-severity: the share of charges (rows, not spellings) whose code is
-# unknown warns above 1% and fails above 5%.
+# The share of charges (rows, not spellings) whose code is unknown warns above 1% and fails above
+# 5%: a few unknown spellings are expected in every release, a twentieth means the map is stale.
 UNKNOWN_SHARE_WARN = 0.01
 UNKNOWN_SHARE_FAIL = 0.05
 
@@ -60,9 +65,25 @@ def unknown_share_check(counted: pl.DataFrame) -> dg.AssetCheckResult:
         "spellings pass through Python; the charge rows are joined in SQL."
     ),
     check_specs=[
-        dg.AssetCheckSpec("unknown_charge_share", asset=CHARGE_MAP_KEY),
-        dg.AssetCheckSpec("release_flags_agree", asset=CHARGE_MAP_KEY),
+        dg.AssetCheckSpec(
+            "unknown_charge_share",
+            asset=CHARGE_MAP_KEY,
+            description=(
+                "The share of the release's charges (rows) whose code maps to no severity "
+                f"category: passes up to {UNKNOWN_SHARE_WARN:.0%}, warns above it, fails above "
+                f"{UNKNOWN_SHARE_FAIL:.0%}. The unknown spellings are listed with their counts."
+            ),
+        ),
+        dg.AssetCheckSpec(
+            "release_flags_agree",
+            asset=CHARGE_MAP_KEY,
+            description=(
+                "Warns where the release's own criminal_flag / aggravate_felon in the charges "
+                "lookup disagree with the category the classifier gives the code."
+            ),
+        ),
     ],
+    metadata=schema_metadata("staging.charge_code_map"),
     kinds={"duckdb", "python"},
 )
 def charge_code_map(
@@ -71,26 +92,19 @@ def charge_code_map(
     from pipelines.classify.severity import charge_code_map as build_map
     from pipelines.classify.severity import release_flag_disagreements
 
-    rc = run_context(context, settings, warehouse)
-    con = warehouse.connect(settings)
-    try:
-        raw = fetch_frame(
-            con,
+    with warehouse_session(context, settings, warehouse) as wh:
+        raw = wh.fetch(
             "SELECT CHARGE, count(*) AS n FROM raw.B_TblProceedCharges WHERE release_id = ? GROUP BY 1",
-            [rc.release_id],
+            [wh.release_id],
         )
-        lookup = fetch_frame(
-            con,
+        lookup = wh.fetch(
             "SELECT charge_code_raw AS charge_code, criminal_flag, aggravate_felon "
             "FROM staging.lookup_charges WHERE release_id = ?",
-            [rc.release_id],
+            [wh.release_id],
         )
         codes = [*raw["CHARGE"].to_list(), *lookup["charge_code"].to_list()]
         mapping = build_map(codes, release_lookup=lookup if lookup.height else None)
-        frame = mapping.select(pl.lit(rc.release_id).alias("release_id"), pl.all())
-        rows = write_frame(con, "staging.charge_code_map", rc.release_id, frame)
-    finally:
-        con.close()
+        rows = wh.write("staging.charge_code_map", mapping)
     disagreements = release_flag_disagreements(lookup) if lookup.height else pl.DataFrame()
     counted = raw.join(
         mapping, left_on="CHARGE", right_on="charge_raw", how="left", nulls_equal=True

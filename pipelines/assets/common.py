@@ -1,8 +1,12 @@
-"""What every asset shares: the release partitions, the warehouse pool, the run context."""
+"""What every asset shares: the release partitions, the warehouse pool, the run context, the
+warehouse session, and the table metadata (column schema, preview) shown in the Dagster UI."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +15,8 @@ from pipelines.releases.find import resolve_release
 from pipelines.resources import PipelineSettings, Warehouse
 from pipelines.settings import Settings
 from pipelines.warehouse.db import fetch_frame
+from pipelines.warehouse.schema import column_definitions, declared_table
+from pipelines.warehouse.session import ReleaseSession, release_session
 
 # One partition per FOIA release, keyed by release id (e.g. `2026-04`, `synthetic-2026-04`).
 release_partitions = dg.DynamicPartitionsDefinition(name="release")
@@ -41,13 +47,85 @@ def run_context(
     return RunContext(warehouse.settings(settings), context.partition_key)
 
 
+@contextmanager
+def warehouse_session(
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    warehouse: Warehouse,
+    read_only: bool = False,
+) -> Iterator[ReleaseSession]:
+    """The partition's release on the warehouse, opened through the resource (which waits on the
+    lock) and closed on exit: `with warehouse_session(context, settings, warehouse) as wh:`."""
+    rc = run_context(context, settings, warehouse)
+    with release_session(
+        rc.settings,
+        rc.release_id,
+        read_only=read_only,
+        connect=lambda read_only: warehouse.connect(settings, read_only=read_only),
+    ) as wh:
+        yield wh
+
+
+def column_schema(qualified: str) -> dg.TableSchema | None:
+    """The table's declared columns (sql/ddl/) with the codebook's definition of each."""
+    declared = declared_table(qualified)
+    if declared is None:
+        return None
+    words = column_definitions(qualified)
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name,
+                typ,
+                description=words.get(name.lower())
+                or ("the FOIA release" if name == "release_id" else None),
+            )
+            for name, typ in declared.columns
+        ]
+    )
+
+
+def schema_metadata(qualified: str) -> dict[str, object]:
+    """Definition-time asset metadata: `dagster/column_schema` and the table name."""
+    schema = column_schema(qualified)
+    meta: dict[str, object] = {"dagster/table_name": qualified}
+    if schema is not None:
+        meta["dagster/column_schema"] = schema
+    return meta
+
+
+def _cell(v):
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    return str(v)
+
+
 def table_preview(con, qualified: str, release_id: str, limit: int = 10) -> dg.MetadataValue:
+    """The partition's first rows as a Dagster table (typed columns, sortable in the UI)."""
     df = fetch_frame(
         con,
         f"SELECT * EXCLUDE (release_id) FROM {qualified} WHERE release_id = ? LIMIT {limit}",
         [release_id],
     )
-    return dg.MetadataValue.md(markdown_table(df))
+    types = {
+        c.lower(): t
+        for c, t in (declared_table(qualified).columns if declared_table(qualified) else [])
+    }
+    words = column_definitions(qualified)
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                c, types.get(c.lower(), str(df.schema[c])), description=words.get(c.lower())
+            )
+            for c in df.columns
+        ]
+    )
+    records = [
+        dg.TableRecord({k: _cell(v) for k, v in row.items()}) for row in df.iter_rows(named=True)
+    ]
+    return dg.MetadataValue.table(records, schema=schema)
 
 
 def markdown_table(df) -> str:

@@ -8,12 +8,12 @@ from pipelines.assets.common import (
     markdown_table,
     release_partitions,
     run_context,
+    warehouse_session,
 )
 from pipelines.eoir.archive import open_release
 from pipelines.eoir.columns import CORE_TABLES, core_specs
 from pipelines.eoir.ingest import ensure_lookup_tables, ingest_table
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse.db import fetch_frame
 
 
 def _progress_logger(context: dg.AssetExecutionContext, label: str, total: int):
@@ -55,6 +55,23 @@ def _audit_check_results(key: dg.AssetKey, audit) -> list[dg.AssetCheckResult]:
     ]
 
 
+def raw_column_schema(table: str) -> dg.TableSchema:
+    """raw.<table>: the release, the source line, then every canonical column as text."""
+    spec = core_specs()[table]
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn("release_id", "VARCHAR", description="the FOIA release"),
+            dg.TableColumn(
+                "source_line", "BIGINT", description=f"1-based line in {table}.csv (header = 1)"
+            ),
+            *(
+                dg.TableColumn(name, "VARCHAR", description=f"{table}.{name} as published")
+                for name in spec.names
+            ),
+        ]
+    )
+
+
 def make_raw_table_asset(table: str) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", table])
 
@@ -68,7 +85,23 @@ def make_raw_table_asset(table: str) -> dg.AssetsDefinition:
             "Decoded from cp1252, NUL bytes stripped, tab-shifted rows repaired where unambiguous; "
             "other bad lines quarantined in raw.rejects. Accounting in raw.load_audit."
         ),
-        check_specs=[dg.AssetCheckSpec("count_txt_reconciled", asset=key)],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "count_txt_reconciled",
+                asset=key,
+                description=(
+                    f"Every line of {table}.csv is accounted for: loaded as-is + repaired + "
+                    "rejected equals the release's Count.txt row count for the table (fails when "
+                    "Count.txt has no row for it). Blocking: a release that does not reconcile "
+                    "is not built further."
+                ),
+                blocking=True,
+            )
+        ],
+        metadata={
+            "dagster/table_name": f"raw.{table}",
+            "dagster/column_schema": raw_column_schema(table),
+        },
         kinds={"duckdb"},
     )
     def _asset(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
@@ -78,24 +111,20 @@ def make_raw_table_asset(table: str) -> dg.AssetsDefinition:
         context.log.info(
             f"ingesting {member.path} ({member.size / 1e6:.1f} MB) from {release.source}"
         )
-        con = warehouse.connect(settings)
-        try:
+        with warehouse_session(context, settings, warehouse) as wh:
             audit = ingest_table(
-                con,
+                wh.con,
                 release,
                 member,
                 core_specs()[table],
                 rc.settings.temp_dir,
                 progress=_progress_logger(context, table, member.size),
             )
-            rejects = fetch_frame(
-                con,
+            rejects = wh.fetch(
                 "SELECT source_line, reason, left(raw_text, 120) AS raw_text FROM raw.rejects "
                 "WHERE release_id = ? AND source_table = ? ORDER BY source_line LIMIT 20",
                 [rc.release_id, table],
             )
-        finally:
-            con.close()
         context.log.info(
             f"{table}: {audit.lines_read} lines, {audit.loaded_as_is} as-is, {audit.repaired} repaired, "
             f"{audit.rejected} rejected in {audit.seconds:.1f}s"
@@ -140,7 +169,16 @@ raw_table_assets = [make_raw_table_asset(t) for t in CORE_TABLES]
         "get an empty table, and staging falls back to data/reference for their codes."
     ),
     check_specs=[
-        dg.AssetCheckSpec("lookups_reconciled", asset=dg.AssetKey(["raw", "eoir_lookups"]))
+        dg.AssetCheckSpec(
+            "lookups_reconciled",
+            asset=dg.AssetKey(["raw", "eoir_lookups"]),
+            description=(
+                "Every line of every lookup the release's Count.txt counts is accounted for "
+                "(loaded + repaired + rejected = Count.txt). Lookups Count.txt does not list, and "
+                "required lookups the release lacks, are listed. Blocking."
+            ),
+            blocking=True,
+        )
     ],
     kinds={"duckdb"},
 )
@@ -151,14 +189,11 @@ def eoir_lookups(
     release = open_release(rc.release_path)
     from pipelines.eoir.columns import REQUIRED_LOOKUPS
 
-    con = warehouse.connect(settings)
     audits = []
-    try:
+    with warehouse_session(context, settings, warehouse) as wh:
         for member in release.lookups():
-            audits.append(ingest_table(con, release, member, None, rc.settings.temp_dir))
-        ensure_lookup_tables(con)
-    finally:
-        con.close()
+            audits.append(ingest_table(wh.con, release, member, None, rc.settings.temp_dir))
+        ensure_lookup_tables(wh.con)
     present = {a.source_table.lower() for a in audits}
     missing = [name for name in REQUIRED_LOOKUPS if name.lower() not in present]
     if missing:

@@ -5,10 +5,16 @@ import json
 import dagster as dg
 import polars as pl
 
-from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_partitions, run_context
+from pipelines.assets.common import (
+    WAREHOUSE_POOL,
+    markdown_table,
+    release_partitions,
+    run_context,
+    schema_metadata,
+    warehouse_session,
+)
 from pipelines.releases.find import ice_files_for
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse.db import fetch_frame, write_frame
 
 STAGING_KEY = dg.AssetKey(["staging", "ice_removals"])
 MART_KEY = dg.AssetKey(["marts", "removals"])
@@ -33,6 +39,7 @@ def _empty_removals() -> pl.DataFrame:
                 "redaction tokens such as (b)(6)(b)(7)(c) to NULL, codes kept as text, impossible "
                 "dates to NULL (counted), likely duplicates flagged, fiscal year of departure."
             ),
+            metadata=schema_metadata("staging.ice_removals"),
             kinds={"duckdb", "python"},
         ),
         dg.AssetSpec(
@@ -45,6 +52,7 @@ def _empty_removals() -> pl.DataFrame:
                 "Level as given or a derived level flagged `derived`, the NCIC offense family of the "
                 "most serious conviction, and `immigration_only_conviction` (NCIC 03xx)."
             ),
+            metadata=schema_metadata("marts.removals"),
             kinds={"duckdb", "python"},
         ),
     ],
@@ -77,22 +85,9 @@ def ice_removals(
         )
     cleaned, counts = clean_removals(frame, release_date)
     classified = classify_removals(cleaned)
-    con = warehouse.connect(settings)
-    try:
-        n_staged = write_frame(
-            con,
-            "staging.ice_removals",
-            rc.release_id,
-            cleaned.select(pl.lit(rc.release_id).alias("release_id"), pl.all()),
-        )
-        n_mart = write_frame(
-            con,
-            "marts.removals",
-            rc.release_id,
-            classified.select(pl.lit(rc.release_id).alias("release_id"), pl.all()),
-        )
-    finally:
-        con.close()
+    with warehouse_session(context, settings, warehouse) as wh:
+        n_staged = wh.write("staging.ice_removals", cleaned)
+        n_mart = wh.write("marts.removals", classified)
     yield dg.MaterializeResult(
         asset_key=STAGING_KEY,
         metadata={
@@ -136,7 +131,19 @@ def ice_removals(
         "published figures (data/reference/ice_removals_published_aggregates.csv), for fiscal years "
         "the release fully covers. Not applicable to synthetic data."
     ),
-    check_specs=[dg.AssetCheckSpec("matches_published_figures", asset=COMPARISON_KEY)],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "matches_published_figures",
+            asset=COMPARISON_KEY,
+            description=(
+                "Warns when a fiscal year's removals or convicted-criminal removals in the FOIA "
+                "records differ from ICE's published figure by more than the tolerance of "
+                "pipelines/ice/published.py; years the release does not fully cover are not "
+                "compared."
+            ),
+        )
+    ],
+    metadata=schema_metadata("marts.removals_published_comparison"),
     kinds={"duckdb", "python"},
 )
 def removals_published_comparison(
@@ -144,21 +151,10 @@ def removals_published_comparison(
 ):
     from pipelines.ice.published import compare_with_published
 
-    rc = run_context(context, settings, warehouse)
-    con = warehouse.connect(settings)
-    try:
-        by_fy = fetch_frame(
-            con, "SELECT * FROM marts.removals_by_fy WHERE release_id = ?", [rc.release_id]
-        )
+    with warehouse_session(context, settings, warehouse) as wh:
+        by_fy = wh.fetch("SELECT * FROM marts.removals_by_fy WHERE release_id = ?", [wh.release_id])
         comparison = compare_with_published(by_fy)
-        n = write_frame(
-            con,
-            "marts.removals_published_comparison",
-            rc.release_id,
-            comparison.select(pl.lit(rc.release_id).alias("release_id"), pl.all()),
-        )
-    finally:
-        con.close()
+        n = wh.write("marts.removals_published_comparison", comparison)
     compared = comparison.filter(pl.col("status") == "compared")
     off = compared.filter(~pl.col("within_tolerance"))
     return dg.MaterializeResult(

@@ -7,10 +7,14 @@ dates and eras (pipelines.classify.policy). They are written per release like ev
 import dagster as dg
 import polars as pl
 
-from pipelines.assets.common import WAREHOUSE_POOL, release_partitions, run_context
+from pipelines.assets.common import (
+    WAREHOUSE_POOL,
+    release_partitions,
+    schema_metadata,
+    warehouse_session,
+)
 from pipelines.classify.policy import POLICY_DATES, POLICY_ERAS
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse.db import write_frame
 
 # The article's table lists PD closures as: total; aggravated felony; other criminal; entry
 # without inspection; other immigration; miscellaneous; national security/terrorism (the mission
@@ -69,16 +73,19 @@ def policy_frames(release_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         dg.AssetSpec(
             ["staging", "severity_categories"],
             group_name="classification",
+            metadata=schema_metadata("staging.severity_categories"),
             description="The severity categories, ranks, labels and the article's row order.",
         ),
         dg.AssetSpec(
             ["staging", "policy_dates"],
             group_name="classification",
+            metadata=schema_metadata("staging.policy_dates"),
             description="Enforcement-policy dates (Morton memos, case review, Johnson, rescission, Mayorkas).",
         ),
         dg.AssetSpec(
             ["staging", "policy_eras"],
             group_name="classification",
+            metadata=schema_metadata("staging.policy_eras"),
             description="Policy eras [era_start, era_end) derived from the policy dates.",
         ),
     ],
@@ -88,17 +95,11 @@ def policy_frames(release_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
 def reference_tables(
     context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
 ):
-    rc = run_context(context, settings, warehouse)
-    dates, eras = policy_frames(rc.release_id)
-    con = warehouse.connect(settings)
-    try:
-        n1 = write_frame(
-            con, "staging.severity_categories", rc.release_id, categories_frame(rc.release_id)
-        )
-        n2 = write_frame(con, "staging.policy_dates", rc.release_id, dates)
-        n3 = write_frame(con, "staging.policy_eras", rc.release_id, eras)
-    finally:
-        con.close()
+    with warehouse_session(context, settings, warehouse) as wh:
+        dates, eras = policy_frames(wh.release_id)
+        n1 = wh.write("staging.severity_categories", categories_frame(wh.release_id))
+        n2 = wh.write("staging.policy_dates", dates)
+        n3 = wh.write("staging.policy_eras", eras)
     for key, n in (
         (["staging", "severity_categories"], n1),
         (["staging", "policy_dates"], n2),

@@ -1,25 +1,26 @@
 """One Dagster asset per file in sql/staging and sql/marts (the project_dbt pattern, without dbt).
 
 The asset key is the table name (`staging/proceedings`), the description is the file's header
-comment, dependencies are the tables the SELECT names, and `-- check:` lines become asset checks
-evaluated on the partition just written. The asset body only runs the file.
+comment, dependencies are the tables the SELECT names, the column schema is the table's
+declaration in sql/ddl/, and the checks declared beside the file (`<table>.checks.yaml`) become
+asset checks evaluated on the partition just written. The asset body only runs the file.
 """
 
 import dagster as dg
 
-from pipelines.assets.common import WAREHOUSE_POOL, release_partitions, run_context, table_preview
+from pipelines.assets.common import (
+    WAREHOUSE_POOL,
+    release_partitions,
+    schema_metadata,
+    table_preview,
+    warehouse_session,
+)
 from pipelines.eoir.columns import CORE_TABLES
 from pipelines.resources import PipelineSettings, Warehouse
-from pipelines.warehouse.db import SqlModel, build_model, load_models, run_check, run_variables
+from pipelines.warehouse.checks import Check, evaluate
+from pipelines.warehouse.db import SqlModel, load_models
 
-_CHECK_SEVERITY = {
-    "unique": dg.AssetCheckSeverity.ERROR,
-    "not_null": dg.AssetCheckSeverity.ERROR,
-    # Orphans are counted, never dropped: a warning with the count, not a failed run.
-    "references": dg.AssetCheckSeverity.WARN,
-    "sql": dg.AssetCheckSeverity.ERROR,
-    "sql_warn": dg.AssetCheckSeverity.WARN,
-}
+SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
 
 
 def dep_key(qualified: str) -> dg.AssetKey:
@@ -33,17 +34,28 @@ def dep_key(qualified: str) -> dg.AssetKey:
     return dg.AssetKey([schema, table.lower()])
 
 
-def check_name(kind: str, args: tuple[str, ...]) -> str:
-    if kind == "references":
-        return f"fk_{args[0]}_to_{args[1].split('.')[1]}"
-    if kind in ("sql", "sql_warn"):
-        return args[0]
-    return f"{kind}_{'_'.join(args)}"
+def check_description(check: Check) -> str:
+    """The sidecar's words, then what makes the check warn or stop (shown in the UI)."""
+    if check.warn_above is not None:
+        rule = (
+            f"Passes while at most {check.warn_above:.2%} of the rows fail, warns above that, "
+            f"fails above {check.stop_above:.2%}."
+        )
+    else:
+        rule = f"Fails ({check.severity}) on any failing row."
+    if check.blocking:
+        rule += " Blocking: downstream assets do not run when it fails."
+    return f"{check.description}\n\n{rule}\n\nDeclared in {check.source}."
+
+
+def check_spec(key: dg.AssetKey, check: Check) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        check.name, asset=key, description=check_description(check), blocking=check.blocking
+    )
 
 
 def make_sql_asset(model: SqlModel) -> dg.AssetsDefinition:
     key = dg.AssetKey([model.schema, model.table])
-    checks = {check_name(k, a): (k, a) for k, a in model.checks}
 
     @dg.asset(
         key=key,
@@ -52,31 +64,29 @@ def make_sql_asset(model: SqlModel) -> dg.AssetsDefinition:
         partitions_def=release_partitions,
         pool=WAREHOUSE_POOL,
         description=f"{model.description}\n\nSQL: sql/{model.schema}/{model.table}.sql",
-        check_specs=[dg.AssetCheckSpec(name, asset=key) for name in checks],
+        check_specs=[check_spec(key, c) for c in model.checks],
+        metadata=schema_metadata(model.qualified),
         kinds={"duckdb", "sql"},
     )
     def _asset(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
-        rc = run_context(context, settings, warehouse)
-        con = warehouse.connect(settings)
-        try:
-            rows = build_model(con, model, run_variables(rc.settings, rc.release_id))
+        with warehouse_session(context, settings, warehouse) as wh:
+            rows = wh.build(model)
             results = []
-            for name, (kind, args) in checks.items():
-                passed, meta = run_check(con, model, kind, args, rc.release_id)
+            for check in model.checks:
+                outcome = evaluate(wh.con, model.qualified, check, wh.release_id)
                 results.append(
                     dg.AssetCheckResult(
-                        check_name=name,
-                        passed=passed,
-                        severity=_CHECK_SEVERITY[kind],
-                        metadata=meta,
+                        check_name=check.name,
+                        passed=outcome.passed,
+                        severity=SEVERITY[outcome.severity],
+                        metadata=outcome.metadata,
                     )
                 )
-            preview = table_preview(con, model.qualified, rc.release_id)
-        finally:
-            con.close()
-        context.log.info(f"{model.qualified}: {rows} rows for release {rc.release_id}")
+            preview = table_preview(wh.con, model.qualified, wh.release_id)
+            synthetic = wh.synthetic
+        context.log.info(f"{model.qualified}: {rows} rows for release {context.partition_key}")
         return dg.MaterializeResult(
-            metadata={"dagster/row_count": rows, "preview": preview, "synthetic": rc.synthetic},
+            metadata={"dagster/row_count": rows, "preview": preview, "synthetic": synthetic},
             check_results=results,
         )
 

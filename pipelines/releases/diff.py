@@ -10,7 +10,7 @@ kind (real or synthetic: a synthetic sample is never compared with a real releas
 warehouse holds ingested (raw.load_audit) and classified (marts.proceedings). Release ids are
 `YYYY-MM` (or `synthetic-YYYY-MM`), so id order is date order.
 
-Tables written (release_id first, as every warehouse table):
+Tables written (release_id first, as every warehouse table), by the statements in sql/releases/:
 * `marts.release_diff` summary: section (`table_rows`, `proceedings`, `charges`), item,
   previous_value, current_value, difference.
 * `marts.release_diff_proceedings`: one row per proceeding added, removed, or whose outcome
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.warehouse.db import fetch_frame, replace_partition, set_variables, table_exists
+from pipelines.warehouse.sql_files import read_sql
 
 SUMMARY = "marts.release_diff"
 PROCEEDINGS_DETAIL = "marts.release_diff_proceedings"
@@ -58,192 +59,10 @@ def previous_release(con: duckdb.DuckDBPyConnection, release_id: str) -> str | N
     return rows[0][0] if rows else None
 
 
-# Both releases' proceedings side by side; `cur`/`prev` restrict to one release each.
-_PROCEEDINGS = """
-WITH cur AS (
-    SELECT s.idnproceeding, s.idncase, s.dec_code, s.other_comp, s.comp_date,
-           m.is_pd_closure, m.pd_kind
-    FROM staging.proceedings s
-    JOIN marts.proceedings m USING (release_id, idnproceeding)
-    WHERE s.release_id = getvariable('release_id')
-),
-prev AS (
-    SELECT s.idnproceeding, s.idncase, s.dec_code, s.other_comp, s.comp_date,
-           m.is_pd_closure, m.pd_kind
-    FROM staging.proceedings s
-    JOIN marts.proceedings m USING (release_id, idnproceeding)
-    WHERE s.release_id = getvariable('previous_release_id')
-),
-joined AS (
-    SELECT
-        coalesce(cur.idnproceeding, prev.idnproceeding) AS idnproceeding,
-        coalesce(cur.idncase, prev.idncase) AS idncase,
-        CASE WHEN prev.idnproceeding IS NULL THEN 'added'
-             WHEN cur.idnproceeding IS NULL THEN 'removed'
-             ELSE 'changed' END AS change,
-        cur.idnproceeding IS NOT NULL AND prev.idnproceeding IS NOT NULL
-            AND (cur.dec_code, cur.other_comp, cur.comp_date)
-                IS DISTINCT FROM (prev.dec_code, prev.other_comp, prev.comp_date)
-            AS outcome_changed,
-        cur.idnproceeding IS NOT NULL AND prev.idnproceeding IS NOT NULL
-            AND (coalesce(cur.is_pd_closure, false), cur.pd_kind)
-                IS DISTINCT FROM (coalesce(prev.is_pd_closure, false), prev.pd_kind)
-            AS pd_status_changed,
-        prev.dec_code AS previous_dec_code, cur.dec_code,
-        prev.other_comp AS previous_other_comp, cur.other_comp,
-        prev.comp_date AS previous_comp_date, cur.comp_date,
-        prev.is_pd_closure AS previous_is_pd_closure, cur.is_pd_closure,
-        prev.pd_kind AS previous_pd_kind, cur.pd_kind
-    FROM cur FULL OUTER JOIN prev USING (idnproceeding)
-)
-SELECT
-    CAST(getvariable('release_id') AS VARCHAR) AS release_id,
-    CAST(getvariable('previous_release_id') AS VARCHAR) AS previous_release_id,
-    CAST(idnproceeding AS BIGINT) AS idnproceeding,
-    CAST(idncase AS BIGINT) AS idncase,
-    CAST(change AS VARCHAR) AS change,
-    CAST(outcome_changed AS BOOLEAN) AS outcome_changed,
-    CAST(pd_status_changed AS BOOLEAN) AS pd_status_changed,
-    CAST(previous_dec_code AS VARCHAR) AS previous_dec_code,
-    CAST(dec_code AS VARCHAR) AS dec_code,
-    CAST(previous_other_comp AS VARCHAR) AS previous_other_comp,
-    CAST(other_comp AS VARCHAR) AS other_comp,
-    CAST(previous_comp_date AS DATE) AS previous_comp_date,
-    CAST(comp_date AS DATE) AS comp_date,
-    CAST(previous_is_pd_closure AS BOOLEAN) AS previous_is_pd_closure,
-    CAST(is_pd_closure AS BOOLEAN) AS is_pd_closure,
-    CAST(previous_pd_kind AS VARCHAR) AS previous_pd_kind,
-    CAST(pd_kind AS VARCHAR) AS pd_kind
-FROM joined
-WHERE getvariable('previous_release_id') IS NOT NULL
-  AND (change <> 'changed' OR outcome_changed OR pd_status_changed)
-"""
-
-_CHARGES = """
-WITH cur AS (
-    SELECT idnprcdchg, idnproceeding, charge_code, severity_category
-    FROM marts.charges_classified WHERE release_id = getvariable('release_id')
-),
-prev AS (
-    SELECT idnprcdchg, idnproceeding, charge_code, severity_category
-    FROM marts.charges_classified WHERE release_id = getvariable('previous_release_id')
-),
-joined AS (
-    SELECT
-        coalesce(cur.idnprcdchg, prev.idnprcdchg) AS idnprcdchg,
-        coalesce(cur.idnproceeding, prev.idnproceeding) AS idnproceeding,
-        CASE WHEN prev.idnprcdchg IS NULL THEN 'added'
-             WHEN cur.idnprcdchg IS NULL THEN 'removed'
-             WHEN cur.charge_code IS DISTINCT FROM prev.charge_code THEN 'code_changed'
-             END AS change,
-        prev.charge_code AS previous_charge_code, cur.charge_code,
-        prev.severity_category AS previous_severity_category, cur.severity_category
-    FROM cur FULL OUTER JOIN prev USING (idnprcdchg)
-)
-SELECT
-    CAST(getvariable('release_id') AS VARCHAR) AS release_id,
-    CAST(getvariable('previous_release_id') AS VARCHAR) AS previous_release_id,
-    CAST(idnprcdchg AS BIGINT) AS idnprcdchg,
-    CAST(idnproceeding AS BIGINT) AS idnproceeding,
-    CAST(change AS VARCHAR) AS change,
-    CAST(previous_charge_code AS VARCHAR) AS previous_charge_code,
-    CAST(charge_code AS VARCHAR) AS charge_code,
-    CAST(previous_severity_category AS VARCHAR) AS previous_severity_category,
-    CAST(severity_category AS VARCHAR) AS severity_category
-FROM joined
-WHERE getvariable('previous_release_id') IS NOT NULL AND change IS NOT NULL
-"""
-
-# Loaded rows per source table (as-is + repaired), this release against the previous one.
-_TABLE_ROWS = """
-WITH cur AS (
-    SELECT source_table, sum(loaded_as_is + repaired) AS n FROM raw.load_audit
-    WHERE release_id = getvariable('release_id') GROUP BY ALL
-),
-prev AS (
-    SELECT source_table, sum(loaded_as_is + repaired) AS n FROM raw.load_audit
-    WHERE release_id = getvariable('previous_release_id') GROUP BY ALL
-)
-SELECT 'table_rows' AS section, coalesce(cur.source_table, prev.source_table) AS item,
-       prev.n AS previous_value, cur.n AS current_value, 0 AS ord
-FROM cur FULL OUTER JOIN prev ON lower(cur.source_table) = lower(prev.source_table)
-"""
-
-_COUNTS = f"""
-WITH d AS (SELECT * FROM {PROCEEDINGS_DETAIL} WHERE release_id = getvariable('release_id')),
-c AS (SELECT * FROM {CHARGES_DETAIL} WHERE release_id = getvariable('release_id')),
-has_prev AS (SELECT getvariable('previous_release_id') IS NOT NULL AS yes),
-totals AS (
-    SELECT
-        (SELECT count(*) FROM marts.proceedings WHERE release_id = getvariable('release_id')) AS p_cur,
-        (SELECT count(*) FROM marts.proceedings
-            WHERE release_id = getvariable('previous_release_id')) AS p_prev,
-        (SELECT count(*) FILTER (WHERE is_pd_closure) FROM marts.proceedings
-            WHERE release_id = getvariable('release_id')) AS pd_cur,
-        (SELECT count(*) FILTER (WHERE is_pd_closure) FROM marts.proceedings
-            WHERE release_id = getvariable('previous_release_id')) AS pd_prev,
-        (SELECT count(*) FROM marts.charges_classified
-            WHERE release_id = getvariable('release_id')) AS c_cur,
-        (SELECT count(*) FROM marts.charges_classified
-            WHERE release_id = getvariable('previous_release_id')) AS c_prev
-)
-SELECT * FROM (
-    SELECT 'proceedings' AS section, 'total' AS item,
-           CASE WHEN (SELECT yes FROM has_prev) THEN p_prev END AS previous_value,
-           p_cur AS current_value, 1 AS ord FROM totals
-    UNION ALL
-    SELECT 'proceedings', 'pd_closures',
-           CASE WHEN (SELECT yes FROM has_prev) THEN pd_prev END, pd_cur, 2 FROM totals
-    UNION ALL
-    SELECT 'charges', 'total',
-           CASE WHEN (SELECT yes FROM has_prev) THEN c_prev END, c_cur, 10 FROM totals
-)
-UNION ALL
-SELECT * FROM (
-    SELECT 'proceedings', 'added', NULL, count(*) FILTER (WHERE change = 'added'), 3 FROM d
-    UNION ALL
-    SELECT 'proceedings', 'removed', NULL, count(*) FILTER (WHERE change = 'removed'), 4 FROM d
-    UNION ALL
-    SELECT 'proceedings', 'outcome_changed', NULL, count(*) FILTER (WHERE outcome_changed), 5 FROM d
-    UNION ALL
-    SELECT 'proceedings', 'pd_status_changed', NULL,
-           count(*) FILTER (WHERE pd_status_changed), 6 FROM d
-    UNION ALL
-    SELECT 'proceedings', 'became_pd_closure', NULL,
-           count(*) FILTER (WHERE pd_status_changed AND is_pd_closure
-                            AND NOT coalesce(previous_is_pd_closure, false)), 7 FROM d
-    UNION ALL
-    SELECT 'proceedings', 'no_longer_pd_closure', NULL,
-           count(*) FILTER (WHERE pd_status_changed AND previous_is_pd_closure
-                            AND NOT coalesce(is_pd_closure, false)), 8 FROM d
-    UNION ALL
-    SELECT 'charges', 'added', NULL, count(*) FILTER (WHERE change = 'added'), 11 FROM c
-    UNION ALL
-    SELECT 'charges', 'removed', NULL, count(*) FILTER (WHERE change = 'removed'), 12 FROM c
-    UNION ALL
-    SELECT 'charges', 'code_changed', NULL, count(*) FILTER (WHERE change = 'code_changed'), 13
-    FROM c
-    UNION ALL
-    SELECT 'charges', 'category_changed', NULL,
-           count(*) FILTER (WHERE change = 'code_changed'
-                            AND severity_category IS DISTINCT FROM previous_severity_category), 14
-    FROM c
-) WHERE (SELECT yes FROM has_prev)
-"""
-
-_SUMMARY = f"""
-SELECT
-    CAST(getvariable('release_id') AS VARCHAR) AS release_id,
-    CAST(getvariable('previous_release_id') AS VARCHAR) AS previous_release_id,
-    CAST(section AS VARCHAR) AS section,
-    CAST(item AS VARCHAR) AS item,
-    CAST(previous_value AS BIGINT) AS previous_value,
-    CAST(current_value AS BIGINT) AS current_value,
-    CAST(current_value - previous_value AS BIGINT) AS difference,
-    CAST(ord AS INTEGER) AS row_order
-FROM (SELECT * FROM ({_TABLE_ROWS}) UNION ALL SELECT * FROM ({_COUNTS}))
-ORDER BY row_order, item
-"""
+# The three statements, in sql/releases/ (variables: release_id, previous_release_id).
+_PROCEEDINGS_SQL = "releases/release_diff_proceedings.sql"
+_CHARGES_SQL = "releases/release_diff_charges.sql"
+_SUMMARY_SQL = "releases/release_diff.sql"
 
 
 @dataclass(frozen=True)
@@ -266,9 +85,10 @@ def build_release_diff(con: duckdb.DuckDBPyConnection, release_id: str) -> Relea
         )
     prev = previous_release(con, release_id)
     set_variables(con, {"release_id": release_id, "previous_release_id": prev})
-    n_proc = replace_partition(con, PROCEEDINGS_DETAIL, release_id, _PROCEEDINGS)
-    n_chg = replace_partition(con, CHARGES_DETAIL, release_id, _CHARGES)
-    replace_partition(con, SUMMARY, release_id, _SUMMARY)
+    n_proc = replace_partition(con, PROCEEDINGS_DETAIL, release_id, read_sql(_PROCEEDINGS_SQL))
+    n_chg = replace_partition(con, CHARGES_DETAIL, release_id, read_sql(_CHARGES_SQL))
+    # The summary counts the two detail tables just written, so it comes last.
+    replace_partition(con, SUMMARY, release_id, read_sql(_SUMMARY_SQL))
     summary = fetch_frame(
         con,
         f"SELECT section, item, previous_value, current_value, difference FROM {SUMMARY} "

@@ -8,7 +8,9 @@ and re-running a release is idempotent (the project_dbt pattern: delete the part
 SQL models live in `sql/<schema>/<table>.sql`, one SELECT a file. The header comment says the
 asset group (`-- group: staging`) and then describes the table in words; that text becomes the
 asset's description in the Dagster UI. Models read run settings with `getvariable('name')`
-(release_id, window_start, window_end, pending_on, suppress_below, ...).
+(release_id, window_start, window_end, pending_on, suppress_below, ...). A model's checks are
+declared beside it in `<table>.checks.yaml` (pipelines/warehouse/checks.py); its columns and
+types in `sql/ddl/<schema>.sql` (pipelines/warehouse/schema.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import REFERENCE_DIR, SQL_DIR, Settings
+from pipelines.settings import REFERENCE_DIR, REPO_ROOT, SQL_DIR, Settings
+from pipelines.warehouse.checks import Check, load_checks, sidecar_path
+from pipelines.warehouse.schema import SchemaError, declared_table, quote
 
 SCHEMAS = ("raw", "staging", "marts", "models")
 _REF = re.compile(r"\b(raw|staging|marts|models)\.([A-Za-z_][A-Za-z0-9_]*)\b")
@@ -50,7 +54,7 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
 def set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object]) -> None:
     for name, value in variables.items():
         if isinstance(value, date):
-            con.execute(f"SET VARIABLE {name} = DATE '{value.isoformat()}'")
+            con.execute(f"SET VARIABLE {name} = ?::DATE", [value.isoformat()])
         else:
             con.execute(f"SET VARIABLE {name} = ?", [value])
 
@@ -79,11 +83,91 @@ def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 
 
 def _columns_of(con: duckdb.DuckDBPyConnection, select_sql: str) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in con.execute(f"DESCRIBE ({select_sql})").fetchall()]
+    return [(r[0], r[1]) for r in con.execute(f"DESCRIBE (\n{select_sql}\n)").fetchall()]
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {qualified}").fetchall()]
+
+
+_UNTYPED = '"NULL"'
+
+
+def _target_columns(
+    con: duckdb.DuckDBPyConnection, qualified: str, cols: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The columns a write must produce, creating or extending the table (never dropping it).
+
+    A declared table (sql/ddl/) is created from its DDL and gains a declared column that an older
+    warehouse lacks (older releases read NULL there). A stored column whose type differs from the
+    declaration is refused: converting it would rewrite every other release's rows.
+    """
+    declared = declared_table(qualified)
+    exists = table_exists(con, qualified)
+    if declared is None:
+        # Not declared (a table new in the code and not yet in sql/ddl): typed by its first write,
+        # then fixed. An all-NULL column has no type to fix, so it is refused.
+        if not exists:
+            untyped = [c for c, t in cols if t == _UNTYPED]
+            if untyped:
+                raise SchemaError(
+                    f"{qualified}: column {untyped[0]} has no type (all NULL in this release) and "
+                    f"the table is not declared; declare it in sql/ddl/{qualified.split('.')[0]}.sql"
+                )
+            con.execute(
+                f"CREATE TABLE {qualified} AS SELECT * FROM (\n{select_all(cols)}\n) LIMIT 0"
+            )
+        return _table_columns(con, qualified)
+    if not exists:
+        con.execute(declared.create_sql)
+        return list(declared.columns)
+    stored = {c.lower(): (c, t) for c, t in _table_columns(con, qualified)}
+    for name, typ in declared.columns:
+        have = stored.get(name.lower())
+        if have is None:
+            con.execute(f"ALTER TABLE {qualified} ADD COLUMN {quote(name)} {typ}")
+        elif have[1] != typ:
+            raise SchemaError(
+                f"{qualified}.{name}: the warehouse stores {have[1]}, {declared.ddl_file} declares "
+                f"{typ}; the other releases' rows are kept as they are, so rebuild this table "
+                f"(drop it and re-run every release) or change the declaration back"
+            )
+    undeclared = [c for k, (c, _) in stored.items() if declared.type_of(k) is None]
+    if undeclared:
+        raise SchemaError(
+            f"{qualified}: the warehouse has column {undeclared[0]} that {declared.ddl_file} does "
+            "not declare; declare it, or rebuild this table (drop it and re-run every release)"
+        )
+    return list(declared.columns)
+
+
+def select_all(cols: list[tuple[str, str]]) -> str:
+    return "SELECT " + ", ".join(f"NULL::{t} AS {quote(c)}" for c, t in cols)
+
+
+def _diagnose_cast(
+    con: duckdb.DuckDBPyConnection,
+    qualified: str,
+    select_sql: str,
+    cols: list[tuple[str, str]],
+    target: dict[str, str],
+) -> SchemaError | None:
+    """Which column of the release's data does not fit its declared type, with an example."""
+    for name, typ in cols:
+        want = target.get(name.lower())
+        if want is None or want == typ:
+            continue
+        q = quote(name)
+        bad = con.execute(
+            f"SELECT count(*), any_value(CAST({q} AS VARCHAR)) FROM (\n{select_sql}\n) "
+            f"WHERE {q} IS NOT NULL AND TRY_CAST({q} AS {want}) IS NULL"
+        ).fetchall()[0]
+        if bad[0]:
+            return SchemaError(
+                f"{qualified}.{name}: {bad[0]:,} value(s) of this release do not fit the declared "
+                f"type {want} (for example {bad[1]!r}); the table is unchanged"
+            )
+    return None
 
 
 def replace_partition(
@@ -91,23 +175,56 @@ def replace_partition(
 ) -> int:
     """Replace `release_id`'s rows of `qualified` with the rows of `select_sql`, atomically.
 
-    When the SELECT's columns differ from the stored table's (the code changed), the table is
-    rebuilt from this release alone: other releases must then be re-materialized.
+    The rows are cast to the table's declared columns (sql/ddl/); a declared column the SELECT
+    lacks is written NULL, a column the table does not declare is refused, and a value that does
+    not fit its type fails the write naming the column. Only `release_id`'s rows change: the table
+    is never dropped or rebuilt, and a SELECT row for another release fails the write.
     Returns the number of rows written.
     """
     cols = _columns_of(con, select_sql)
     if not cols or cols[0][0] != "release_id":
-        raise ValueError(
+        raise SchemaError(
             f"{qualified}: the model's first column must be release_id, got {cols[:1]}"
         )
     con.execute("BEGIN TRANSACTION")
     try:
-        if table_exists(con, qualified) and _table_columns(con, qualified) == cols:
-            con.execute(f"DELETE FROM {qualified} WHERE release_id = ?", [release_id])
-            con.execute(f"INSERT INTO {qualified} {select_sql}")
-        else:
-            con.execute(f"DROP TABLE IF EXISTS {qualified}")
-            con.execute(f"CREATE TABLE {qualified} AS {select_sql}")
+        target_cols = _target_columns(con, qualified, cols)
+        target = {c.lower(): t for c, t in target_cols}
+        extra = [c for c, _ in cols if c.lower() not in target]
+        if extra:
+            where = declared_table(qualified)
+            raise SchemaError(
+                f"{qualified}: this release's rows have column {extra[0]} that the table does not "
+                + (f"declare; add it to {where.ddl_file}" if where else "have")
+            )
+        given = {c.lower(): c for c, _ in cols}
+        items = []
+        for name, typ in target_cols:
+            src = given.get(name.lower())
+            if name.lower() == "release_id":
+                # A row for another release would touch that release's partition: refuse it.
+                items.append(
+                    f"CAST(CASE WHEN {quote(src)} = $release_id THEN {quote(src)} ELSE "
+                    f"error('{qualified}: a row for another release (' || coalesce({quote(src)}, "
+                    f"'NULL') || ') in the write for ' || $release_id) END AS {typ}) AS release_id"
+                )
+            elif src is None:
+                items.append(f"NULL::{typ} AS {quote(name)}")
+            else:
+                items.append(f"CAST({quote(src)} AS {typ}) AS {quote(name)}")
+        con.execute(f"DELETE FROM {qualified} WHERE release_id = ?", [release_id])
+        try:
+            con.execute(
+                f"INSERT INTO {qualified} BY NAME SELECT {', '.join(items)} FROM (\n{select_sql}\n)",
+                {"release_id": release_id},
+            )
+        except duckdb.ConversionException:
+            con.execute("ROLLBACK")
+            diagnosis = _diagnose_cast(con, qualified, select_sql, cols, target)
+            con.execute("BEGIN TRANSACTION")  # the outer handler rolls this one back
+            if diagnosis is not None:
+                raise diagnosis from None
+            raise
         n = con.execute(
             f"SELECT count(*) FROM {qualified} WHERE release_id = ?", [release_id]
         ).fetchall()[0][0]
@@ -129,7 +246,7 @@ def write_frame(con: duckdb.DuckDBPyConnection, qualified: str, release_id: str,
 
 @dataclass(frozen=True)
 class SqlModel:
-    """One `sql/<schema>/<table>.sql` file."""
+    """One `sql/<schema>/<table>.sql` file, with the checks of its `<table>.checks.yaml`."""
 
     path: Path
     schema: str
@@ -138,8 +255,7 @@ class SqlModel:
     description: str
     sql: str
     deps: tuple[str, ...]
-    # Data tests from `-- check: unique(col)`, `not_null(col)`, `references(col, schema.table.col)`.
-    checks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    checks: tuple[Check, ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -152,34 +268,32 @@ def parse_model(path: Path) -> SqlModel:
     table = path.stem
     group = schema
     desc_lines: list[str] = []
-    checks: list[tuple[str, tuple[str, ...]]] = []
-    for line in text.splitlines():
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.startswith("--"):
             if line.strip():
                 break
             continue
         body = line[2:].strip()
         m = re.match(r"group:\s*(\w+)", body)
-        c = re.match(r"check:\s*(\w+)\((.*)\)\s*$", body)
-        q = re.match(r"check-(sql|warn):\s*(\w+):\s*(.+)$", body)
-        if q:
-            # A custom check: a query returning the number of failing rows first.
-            checks.append(("sql" if q.group(1) == "sql" else "sql_warn", (q.group(2), q.group(3))))
-        elif m:
+        if re.match(r"check(-sql|-warn)?:", body):
+            raise ValueError(
+                f"{path}:{n}: checks are declared in {sidecar_path(path).name} beside the model "
+                "(see pipelines/warehouse/checks.py), not in `-- check` comments"
+            )
+        if m:
             group = m.group(1)
-        elif c:
-            checks.append((c.group(1), tuple(a.strip() for a in c.group(2).split(","))))
         else:
             desc_lines.append(body)
     own = f"{schema}.{table}".lower()
+    checks = load_checks(path, REPO_ROOT)
     # Dependencies are the tables the SELECT names (comments stripped), like dbt's ref().
     code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
-    deps = sorted({f"{s}.{t}" for s, t in _REF.findall(code) if f"{s}.{t}".lower() != own})
-    # A foreign-key check reads its target table, so the target must be built first.
-    deps = sorted({*deps, *(".".join(a[1].split(".")[:2]) for k, a in checks if k == "references")})
+    deps = {f"{s}.{t}" for s, t in _REF.findall(code) if f"{s}.{t}".lower() != own}
+    # A check that reads another table (a foreign key's target) needs it built first.
+    deps |= {t for c in checks for t in c.reads if t.lower() != own}
     sql = code.strip().rstrip(";")
     return SqlModel(
-        path, schema, table, group, "\n".join(desc_lines).strip(), sql, tuple(deps), tuple(checks)
+        path, schema, table, group, "\n".join(desc_lines).strip(), sql, tuple(sorted(deps)), checks
     )
 
 
@@ -197,61 +311,6 @@ def build_model(
 ) -> int:
     set_variables(con, variables)
     return replace_partition(con, model.qualified, str(variables["release_id"]), model.sql)
-
-
-def run_check(
-    con: duckdb.DuckDBPyConnection,
-    model: SqlModel,
-    kind: str,
-    args: tuple[str, ...],
-    release_id: str,
-) -> tuple[bool, dict]:
-    """Evaluate one declared data test on a release; returns (passed, metadata)."""
-    t = model.qualified
-    if kind == "unique":
-        cols = ", ".join(args)
-        dup = con.execute(
-            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {cols}, count(*) AS n FROM {t} "
-            f"WHERE release_id = ? GROUP BY ALL HAVING count(*) > 1)",
-            [release_id],
-        ).fetchall()[0]
-        return dup[0] == 0, {
-            "duplicated_keys": int(dup[0]),
-            "rows_with_duplicated_keys": int(dup[1]),
-        }
-    if kind == "not_null":
-        n = con.execute(
-            f"SELECT count(*) FROM {t} WHERE release_id = ? AND {args[0]} IS NULL", [release_id]
-        ).fetchall()[0][0]
-        return n == 0, {"null_rows": int(n)}
-    if kind == "references":
-        col, target = args
-        ts, tt, tc = target.split(".")
-        row = con.execute(
-            f"SELECT count(*) FILTER (WHERE x.{col} IS NOT NULL AND y.{tc} IS NULL), count(*) "
-            f"FROM {t} x LEFT JOIN (SELECT DISTINCT {tc} FROM {ts}.{tt} WHERE release_id = ?) y "
-            f"ON x.{col} = y.{tc} WHERE x.release_id = ?",
-            [release_id, release_id],
-        ).fetchall()[0]
-        orphans, total = int(row[0]), int(row[1])
-        return orphans == 0, {
-            "orphans": orphans,
-            "rows": total,
-            "orphan_share": round(orphans / total, 6) if total else 0.0,
-        }
-    if kind in ("sql", "sql_warn"):
-        res = con.execute(
-            args[1].replace("getvariable('release_id')", "?"),
-            [release_id] * args[1].count("getvariable('release_id')"),
-        )
-        names = [d[0] for d in res.description]
-        row = res.fetchall()[0]
-        meta = {
-            n: (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
-            for n, v in zip(names, row, strict=True)
-        }
-        return int(row[0] or 0) == 0, meta
-    raise ValueError(f"{model.path}: unknown check {kind}")
 
 
 def fetch_frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):

@@ -1,6 +1,4 @@
 -- group: classification
--- check: unique(idnprcdchg)
--- check: not_null(severity_category)
 -- One row per NTA charge with its criminal-severity category. The category comes from
 -- data/reference/charge_severity.csv (one row per canonical INA citation, each with its legal
 -- basis), from the citation-prefix rule for parseable codes the table lacks (category_source

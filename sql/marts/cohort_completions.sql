@@ -1,5 +1,4 @@
 -- group: models
--- check: unique(idnproceeding)
 -- Analysis cohort (a): every proceeding completed in the window (default 2011-12-01 to
 -- 2013-06-30), outcome `pd_closure` (closed by prosecutorial discretion, admin-closed or
 -- terminated). Regressors: lead-charge category (and the proceeding's own CRIM_IND /

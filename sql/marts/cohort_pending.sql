@@ -1,5 +1,4 @@
 -- group: models
--- check: unique(idnproceeding)
 -- Analysis cohort (b): the docket pending on `pending_on` (default 2011-11-17, the start of the
 -- nationwide case review): proceedings received (INPUT_DATE) on or before that day and not
 -- completed before it. Outcome `pd_closure`: closed by PD between `pending_on` and the window's

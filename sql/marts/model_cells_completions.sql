@@ -1,5 +1,4 @@
 -- group: models
--- check: unique(lead_charge_category, custody, represented, nationality_group, nta_age_band, court, period)
 -- The completions cohort collapsed to covariate cells: one row per (lead-charge category,
 -- custody, representation, nationality group, time-since-NTA band, court, quarter) with `n`
 -- proceedings and `pd_closures` among them. With categorical regressors the binomial likelihood

@@ -1,5 +1,4 @@
 -- group: models
--- check: unique(lead_charge_category, era, custody, represented, court, period)
 -- Cells for the policy-era interaction: every proceeding completed from the first Morton PD
 -- memo (2011-06-17) on, by lead-charge category, era of completion (staging.policy_eras:
 -- Morton 2011-2014, Johnson 2014-2017, 2017-2021, Mayorkas 2021-), custody, representation, court

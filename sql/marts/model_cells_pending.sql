@@ -1,5 +1,4 @@
 -- group: models
--- check: unique(lead_charge_category, custody, represented, nationality_group, nta_age_band, court, period)
 -- The pending-docket cohort collapsed to covariate cells (as model_cells_completions; `period`
 -- is the year the proceeding was received).
 SELECT

@@ -1,5 +1,4 @@
 -- group: classification
--- check: unique(fiscal_year, criminality, threat_level, threat_level_source)
 -- ICE removals counted by fiscal year of departure (October to September), criminality
 -- (convicted / pending charges / other immigration violator) and DHS threat level (ICE's own
 -- level, or a derived lower bound where ICE gave none: see threat_level_source). Each cell also

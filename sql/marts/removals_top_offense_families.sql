@@ -1,5 +1,4 @@
 -- group: classification
--- check: unique(threat_level, ncic_family_code)
 -- The offense families (NCIC code's first two digits, data/reference/ncic_families.csv) of the
 -- most serious conviction of convicted removals, ranked within each DHS threat level (1 = most
 -- serious; NULL = convicted but no level given by ICE nor derivable). share_of_level is the

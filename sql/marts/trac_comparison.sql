@@ -1,5 +1,4 @@
 -- group: closures
--- check-warn: trac_gap_reported: SELECT 0 AS never_fails, count(*) FILTER (WHERE difference IS NOT NULL) AS figures_compared, max(comparison) AS comparison, string_agg(figure_id || ': published ' || published_value || ', computed ' || coalesce(computed_value::VARCHAR, 'none') || ' ' || unit_computed || CASE WHEN difference IS NULL THEN '' ELSE ' (' || CASE WHEN difference >= 0 THEN '+' ELSE '' END || difference || ')' END, '; ' ORDER BY row_order) FILTER (WHERE difference IS NOT NULL) AS gaps FROM marts.trac_comparison WHERE release_id = getvariable('release_id')
 -- Each published TRAC or article figure on PD closures (data/reference/trac_published_figures.csv,
 -- with its source and what difference to expect) beside the same quantity computed from this
 -- release with the matching window, court and lead-charge category, the difference (computed

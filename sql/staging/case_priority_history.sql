@@ -1,5 +1,4 @@
 -- group: staging
--- check: unique(idncasepriorityhistory)
 -- Case-priority history (tbl_CasePriorityHistory): the 2014+ surge-docket priorities (adults with
 -- children, unaccompanied children, recent border crossers). These are NOT prosecutorial-
 -- discretion markers; `N/A` ("Not Applicable") is a real code here.

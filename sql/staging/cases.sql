@@ -1,6 +1,4 @@
 -- group: staging
--- check: unique(idncase)
--- check: not_null(idncase)
 -- One row per case (IDNCASE): one charging document (NTA) per case type. Typed from
 -- raw.A_TblCase: dates parsed (1900-era placeholders to NULL), NULL spellings cleaned, `N/A` kept
 -- as a real case-priority code. Birth month/year is reduced to the year (no finer detail is

@@ -1,8 +1,4 @@
 -- group: staging
--- check: unique(idnprcdchg)
--- check: not_null(idnprcdchg)
--- check: references(idnproceeding, staging.proceedings.idnproceeding)
--- check: references(idncase, staging.cases.idncase)
 -- One row per NTA charge (B_TblProceedCharges). `charge_raw` is the CHARGE value exactly as
 -- published; `charge_code` is its canonical EOIR spelling from staging.charge_code_map (space
 -- padding and punctuation variants such as `(212)(a)(06)(i)(   )(   )` normalised), NULL when the

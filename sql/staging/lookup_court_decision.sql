@@ -1,5 +1,4 @@
 -- group: staging
--- check: unique(case_type, field, code)
 -- Court decision codes keyed on (case type, field, code): the same letter means different things
 -- by case type and by field (DEC_CODE for merits decisions, OTHER_COMP for administrative
 -- completions; TRAC: "decision type is determined by whether the outcome value is recorded in

@@ -1,7 +1,4 @@
 -- group: staging
--- check: unique(idnproceeding)
--- check: not_null(idnproceeding)
--- check: references(idncase, staging.cases.idncase)
 -- One row per proceeding (IDNPROCEEDING). A case gets a new proceeding after a change of venue,
 -- a reopening after administrative closure, or a remand; each ends with DEC_CODE (a merits
 -- decision) or OTHER_COMP (an administrative completion) on COMP_DATE. OSC_DATE is the date of

@@ -1,6 +1,4 @@
 -- group: staging
--- check: unique(idnrepsassigned)
--- check: references(idncase, staging.cases.idncase)
 -- Representation: one row per attorney assignment (tbl_RepsAssigned). An EOIR-28 date is the
 -- date a representative entered an appearance before the immigration court; EOIR-27 is for the BIA.
 SELECT
