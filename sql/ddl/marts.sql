@@ -137,6 +137,12 @@ CREATE TABLE marts.pd_closures_by_category (
     pct_of_pd_closures DOUBLE,
     admin_closed BIGINT,
     terminated BIGINT,
+    pd_closures_with_terminations BIGINT,
+    pct_with_terminations DOUBLE,
+    pd_closures_with_review_terminations BIGINT,
+    pd_closures_with_docket_terminations BIGINT,
+    terminations_added BIGINT,
+    pd_closures_undated BIGINT,
     window_start DATE,
     window_end DATE
 );
@@ -183,6 +189,11 @@ CREATE TABLE marts.proceedings (
     outcome_description VARCHAR,
     is_pd_closure BOOLEAN,
     pd_kind VARCHAR,
+    pd_strict BOOLEAN,
+    pd_with_terminations BOOLEAN,
+    pd_with_review_terminations BOOLEAN,
+    pd_with_docket_terminations BOOLEAN,
+    is_removal_type_termination BOOLEAN,
     charges VARCHAR[],
     n_charges BIGINT,
     lead_charge_code VARCHAR,
@@ -374,4 +385,56 @@ CREATE TABLE marts.removals_top_offense_families (
     share_of_level DOUBLE,
     derived_level_removals BIGINT,
     immigration_only_convictions BIGINT
+);
+
+-- built by sql/marts/pd_code_frequencies.sql
+CREATE TABLE marts.pd_code_frequencies (
+    release_id VARCHAR NOT NULL,
+    field VARCHAR,
+    code VARCHAR,
+    case_type VARCHAR,
+    fiscal_year BIGINT,
+    proceedings BIGINT,
+    label VARCHAR,
+    label_source VARCHAR,
+    counted_by_pd_rule BOOLEAN,
+    pd_kind VARCHAR,
+    counted_by_variants VARCHAR
+);
+
+-- built by sql/marts/code_value_frequencies.sql
+CREATE TABLE marts.code_value_frequencies (
+    release_id VARCHAR NOT NULL,
+    source_table VARCHAR,
+    field VARCHAR,
+    raw_value VARCHAR,
+    code VARCHAR,
+    case_type VARCHAR,
+    rows BIGINT,
+    label VARCHAR,
+    status VARCHAR
+);
+
+-- built by sql/marts/trac_comparison.sql
+CREATE TABLE marts.trac_comparison (
+    release_id VARCHAR NOT NULL,
+    row_order INTEGER,
+    figure_id VARCHAR,
+    quantity VARCHAR,
+    value_kind VARCHAR,
+    published_value DOUBLE,
+    unit_published VARCHAR,
+    computed_value DOUBLE,
+    computed_with_terminations DOUBLE,
+    unit_computed VARCHAR,
+    difference DOUBLE,
+    relative_difference_pct DOUBLE,
+    comparison VARCHAR,
+    window_start DATE,
+    window_end DATE,
+    court VARCHAR,
+    lead_charge_category VARCHAR,
+    source VARCHAR,
+    published_on VARCHAR,
+    expected_difference VARCHAR
 );

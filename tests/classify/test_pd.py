@@ -242,31 +242,28 @@ def test_variant_and_period_csv_validation(tmp_path):
         read_review_periods(bad_p)
 
 
-def _undated_checks():
+def _undated_check():
     from pipelines.warehouse.db import load_models
 
     model = {m.qualified: m for m in load_models()}["marts.proceedings"]
-    return model, {a[0]: (k, a) for k, a in model.checks if a[0].startswith("pd_closures_undated")}
+    return next(c for c in model.checks if c.name == "pd_closures_undated")
 
 
 @pytest.mark.parametrize(
-    ("missing", "placeholder", "warn_fails", "stop_fails"),
+    ("missing", "placeholder", "outcome"),
     [
-        (0, 0, False, False),
-        (1, 0, False, False),  # 1 of 1,000 = 0.1%: at the warn fraction, not above it
-        (1, 1, True, False),  # 0.2%: above 0.1%, below 1%
-        (6, 5, True, True),  # 1.1%: above the stop fraction
+        (0, 0, "passed"),
+        (1, 0, "passed"),  # 1 of 1,000 = 0.1%: at the warn fraction, not above it
+        (1, 1, "warn"),  # 0.2%: above 0.1%, below 1%
+        (6, 5, "error"),  # 1.1%: above the stop fraction
     ],
 )
-def test_undated_pd_closures_are_judged_by_warn_and_stop_fractions(
-    missing, placeholder, warn_fails, stop_fails
-):
+def test_undated_pd_closures_are_judged_by_warn_and_stop_fractions(missing, placeholder, outcome):
     """1,000 PD closures, some without a usable COMP_DATE (missing, or SQL Server's 1900-01-01)."""
-    from pipelines.warehouse.db import run_check
+    from pipelines.settings import SQL_DIR
+    from pipelines.warehouse.checks import evaluate
 
     con = duckdb.connect()
-    from pipelines.settings import SQL_DIR
-
     con.execute((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
     con.execute("CREATE SCHEMA marts; CREATE SCHEMA raw")
     con.execute(
@@ -281,14 +278,12 @@ def test_undated_pd_closures_are_judged_by_warn_and_stop_fractions(
         "ELSE '2012-01-01 00:00:00.000' END AS COMP_DATE FROM range(1, 1201) t(i)",
         [missing, missing + placeholder],
     )
-    model, checks = _undated_checks()
-    results = {name: run_check(con, model, k, a, "r") for name, (k, a) in checks.items()}
-    warn_passed, meta = results["pd_closures_undated_warn"]
-    stop_passed, meta_stop = results["pd_closures_undated_stop"]
-    assert (not warn_passed, not stop_passed) == (warn_fails, stop_fails)
-    assert meta == meta_stop | {"undated_over_threshold": meta["undated_over_threshold"]}
-    assert meta["pd_closures"] == 1000
+    result = evaluate(con, "marts.proceedings", _undated_check(), "r")
+    got = "passed" if result.passed else result.severity
+    assert got == outcome
+    meta = result.metadata
+    assert meta["total"] == 1000
     assert meta["pd_closures_undated"] == missing + placeholder
     assert meta["undated_missing_date"] == missing
     assert meta["undated_placeholder_date"] == placeholder
-    assert (meta["warn_fraction"], meta["stop_fraction"]) == (0.001, 0.01)
+    assert (meta["warn_above"], meta["stop_above"]) == (0.001, 0.01)

@@ -9,7 +9,8 @@ from datetime import date
 
 from pipelines.classify.pd import PD_VARIANTS, pd_kind, pd_variant_flags
 from pipelines.settings import DEFAULT_WINDOW_END, DEFAULT_WINDOW_START, REFERENCE_DIR, Settings
-from pipelines.warehouse.db import load_models, run_check, run_variables, set_variables
+from pipelines.warehouse.checks import evaluate
+from pipelines.warehouse.db import load_models, run_variables, set_variables
 from tests.sample.simple_eoir_reader import read_rows
 
 VARIANT_COLUMNS = [v.column_name for v in PD_VARIANTS]
@@ -19,9 +20,10 @@ REMOVAL_TYPES = ("RMV", "DEP", "EXC", "REC")
 def _check(con, table: str, name: str, release_id: str) -> tuple[bool, dict]:
     """Evaluate one declared check of a model on the built warehouse, as the asset does."""
     model = {m.qualified: m for m in load_models()}[table]
-    kind, args = next((k, a) for k, a in model.checks if a[0] == name)
+    check = next(c for c in model.checks if c.name == name)
     set_variables(con, run_variables(Settings(), release_id))
-    return run_check(con, model, kind, args, release_id)
+    outcome = evaluate(con, table, check, release_id)
+    return outcome.passed, outcome.metadata
 
 
 def test_variant_columns_are_the_python_rule_row_by_row(generated):
