@@ -118,7 +118,7 @@ def make_release_diff(upstream: list) -> dg.AssetsDefinition:
 def failed_error_checks(context: dg.AssetExecutionContext) -> list[FailedCheck]:
     """The checks of severity ERROR that failed anywhere in this run, with their metadata."""
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
     failed = []
     for rec in records:

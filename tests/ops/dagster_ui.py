@@ -263,6 +263,14 @@ class DagsterDev:
         )
         return data["sensorOrError"]["sensorState"]["ticks"]
 
+    def sensor_cursor(self, name: str) -> str | None:
+        data = self.gql(
+            "query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor { "
+            "sensorState { typeSpecificData { ... on SensorData { lastCursor } } } } } }",
+            {"s": self.sensor_selector(name)},
+        )
+        return (data["sensorOrError"]["sensorState"]["typeSpecificData"] or {}).get("lastCursor")
+
     def partition_keys(self, partitions_def: str) -> list[str]:
         data = self.gql(
             "query($r: RepositorySelector!) { repositoryOrError(repositorySelector: $r) { "

@@ -360,3 +360,17 @@ def test_too_little_free_space_is_refused_before_writing(tmp_path, release_zip, 
         with pytest.raises(DownloadError, match="100 bytes are free"):
             download_release(url, raw, retry_wait=0)
     assert not (staging_dir(raw) / "EOIR Case Data.zip.part").exists()
+
+
+def test_download_asset_applies_the_size_cap_setting(tmp_path, release_zip):
+    raw = tmp_path / "raw"
+    with serve(release_zip) as (fs, url):
+        result = dg.materialize(
+            [eoir_release_zip],
+            resources={"settings": PipelineSettings(raw_dir=str(raw), download_max_bytes=1000)},
+            run_config={"ops": {"eoir_release_zip": {"config": {"url": url}}}},
+            raise_on_error=False,
+        )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "more than the download cap of 1,000" in str(failure.step_failure_data.error.cause)
