@@ -28,6 +28,7 @@ from pipelines.charts.theme import FONT_SIZE, NEUTRAL_FILL, PALETTE, WIDTHS, Wid
 from pipelines.tables.suppression import (
     DEFAULT_THRESHOLD,
     SECONDARY_MARKER,
+    SUPPRESSED_CELLS,
     marker,
     suppress,
 )
@@ -54,7 +55,9 @@ def prepare_closures(df: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl
     derived = {"pct_of_pd_closures": ["pd_closures"]}
     if "pending_cases" in df.columns:
         derived["pending_share"] = ["pending_cases"]
-    return suppress(df, counts, threshold, derived)
+    # A frame suppressed jointly with the rest of its report (pipelines.publish.cells) keeps
+    # that pattern: a second, chart-local complement would disagree with the tables.
+    return suppress(df, counts, threshold, derived, secondary=SUPPRESSED_CELLS not in df.columns)
 
 
 def _suppressed_label(col: str, threshold: int) -> str:

@@ -84,9 +84,13 @@ def make_courts_chart(
     width: Width = "column",
     threshold: int = DEFAULT_THRESHOLD,
 ) -> alt.VConcatChart:
-    national = (
-        df["pd_closures"].sum() / df["completions"].sum() if df["completions"].sum() else None
-    )
+    if "all_courts_rate" in df.columns:
+        # Counts suppressed upstream are null: the all-courts rate travels with the frame.
+        national = df["all_courts_rate"].drop_nulls().first() if df.height else None
+    else:
+        national = (
+            df["pd_closures"].sum() / df["completions"].sum() if df["completions"].sum() else None
+        )
     data = prepare_courts(df, threshold)
     shown = data.filter(pl.col("pd_rate").is_not_null()).sort(
         ["pd_rate", "court"], descending=[True, False]

@@ -2,23 +2,25 @@
 
 Where the provenance goes (decided here, one rule for every table):
 
-* CSV: leading ``#`` comment lines (title, SYNTHETIC mark, suppression note, provenance), then
-  a plain header row and data. The file itself carries its provenance (DESIGN §1: "every file
-  carries its provenance"); readers skip the lines with ``pl.read_csv(p, comment_prefix="#")``,
-  ``pd.read_csv(p, comment="#")``, R ``read.csv(p, comment.char="#")``; Stata users
-  ``import delimited`` with ``rowrange()``/``varnames()`` set past the comment block, whose
-  length is the first line's ``comment_lines=N``. Suppressed counts print as ``<10``; values
-  derived from them are empty; the ``suppressed`` column is ``true`` on such rows.
+* CSV: a plain header row and data, nothing else, so any reader opens it as it is. The title,
+  SYNTHETIC mark, suppression note and provenance go in a sidecar ``<stem>.csv-metadata.json``
+  (the W3C "CSV on the Web" convention: ``dc:title``, ``dc:source``, notes, one entry per column).
+  Suppressed counts print as ``<10`` or ``(s)``; values derived from them are empty; the
+  ``suppressed`` column is ``true`` on such rows. Every cell that a spreadsheet would read as
+  a formula (starting with ``=``, ``+``, ``-``, ``@``, TAB or CR, unless it is a number) is
+  prefixed with ``'`` (OWASP's advice for CSV injection): :func:`neutralise_cell`.
 * Markdown: a bold caption above the table (and the SYNTHETIC mark), notes and provenance in
-  an italic footnote below.
-* LaTeX: a ``table`` float with ``\\caption``, a booktabs tabular (``\\toprule``,
-  ``\\midrule``, ``\\bottomrule``; needs ``\\usepackage{booktabs}``) and a footnotesize note
-  below; provenance also as ``%`` comments at the top of the file.
+  an italic footnote below; text is escaped for Markdown and HTML (:func:`md_escape`).
+* LaTeX: a ``table`` float holding a ``threeparttable`` (caption, booktabs tabular, notes that
+  wrap at the table's width); needs ``\\usepackage{booktabs,threeparttable}``. Provenance also as
+  ``%`` comments at the top of the file. Long text columns are set as ragged ``p`` columns so
+  the table fits ``\\textwidth``.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -64,8 +66,26 @@ def latex_escape(text: str) -> str:
     return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group(0)], text)
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", r"\|")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def neutralise_cell(text: str) -> str:
+    """A CSV cell a spreadsheet cannot run: formula-like text gets a leading ``'``."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~>])")
+
+
+def md_escape(text: str) -> str:
+    """Text that Markdown prints literally: HTML escaped, Markdown punctuation backslashed."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False).replace("\n", " "))
+
+
+_md_escape = md_escape
 
 
 def suppression_note(threshold: int = DEFAULT_THRESHOLD) -> str:
@@ -128,7 +148,8 @@ def format_table(
 def _csv_line(cells: Sequence[str]) -> str:
     out = []
     for cell in cells:
-        if any(ch in cell for ch in ',"\n\r') or cell.startswith("#"):
+        cell = neutralise_cell(cell)
+        if any(ch in cell for ch in ',"\n\r'):
             cell = '"' + cell.replace('"', '""') + '"'
         out.append(cell)
     return ",".join(out)
@@ -149,13 +170,28 @@ def table_header_lines(
 def write_csv(
     df: pl.DataFrame, path: Path, provenance: Provenance, caption: str, threshold: int
 ) -> Path:
+    """The CSV (header and data only) and its ``-metadata.json`` sidecar with the provenance."""
     cols, rows, _ = format_table(df, threshold, for_csv=True)
     has_supp = SUPPRESSED_FLAG in df.columns
     notes = table_header_lines(provenance, caption, threshold, has_supp)
-    comment = [f"# comment_lines={len(notes) + 1}"] + ["# " + n.replace("\n", " ") for n in notes]
     body = [_csv_line(cols)] + [_csv_line(r) for r in rows]
-    path.write_text("\n".join(comment + body) + "\n", encoding="utf-8")
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    sidecar = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": path.name,
+        "dc:title": caption,
+        "dc:source": provenance.source,
+        "dc:created": provenance.generated.isoformat(),
+        "notes": notes,
+        "provenance": provenance.as_dict(),
+        "tableSchema": {"columns": [{"name": c, "titles": c} for c in cols]},
+    }
+    metadata_path(path).write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def metadata_path(csv_path: Path) -> Path:
+    return csv_path.with_name(csv_path.name + "-metadata.json")
 
 
 def to_markdown(
@@ -166,10 +202,15 @@ def to_markdown(
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
     hidden: Sequence[str] = (),
+    column_groups: Sequence[tuple[str, int]] = (),
 ) -> str:
     labels = dict(column_labels or {})
     cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
-    head = [_md_escape(labels.get(c, c)) for c in cols]
+    group_of = [g for g, span in column_groups for _ in range(span)] or [""] * len(cols)
+    head = [
+        _md_escape(f"{g}: {labels.get(c, c)}" if g else labels.get(c, c))
+        for c, g in zip(cols, group_of, strict=False)
+    ]
     sep = ["---:" if a == "r" else ":---" for a in aligns]
     out = [f"**{_md_escape(caption)}**", ""]
     if provenance.synthetic:
@@ -184,6 +225,23 @@ def to_markdown(
     return "\n".join(out) + "\n"
 
 
+# A text column whose longest cell is longer than this is set as a ragged p column.
+_WRAP_CHARS = 22
+
+
+def _latex_colspec(cols: Sequence[str], rows: list[list[str]], aligns: list[str], labels) -> str:
+    spec = []
+    for k, (c, a) in enumerate(zip(cols, aligns, strict=True)):
+        longest = max([len(r[k]) for r in rows] + [len(labels.get(c, c))])
+        if a == "l" and longest > _WRAP_CHARS:
+            # About 0.5 em per character in an 11 pt article; at most 4.2 cm so numbers fit.
+            width = min(4.2, 0.16 * min(longest, 30))
+            spec.append(r">{\raggedright\arraybackslash}p{" + f"{width:.1f}cm" + "}")
+        else:
+            spec.append(a)
+    return "@{}" + "".join(spec) + "@{}"
+
+
 def to_latex(
     df: pl.DataFrame,
     provenance: Provenance,
@@ -193,6 +251,7 @@ def to_latex(
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
     hidden: Sequence[str] = (),
+    column_groups: Sequence[tuple[str, int]] = (),
 ) -> str:
     labels = dict(column_labels or {})
     cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
@@ -205,13 +264,27 @@ def to_latex(
     out = [f"% {SYNTHETIC_MARK}"] if provenance.synthetic else []
     out += [f"% {provenance.footnote()}"]
     out += [
-        "% Requires \\usepackage{booktabs}.",
+        "% Requires \\usepackage{booktabs,threeparttable,array}.",
         r"\begin{table}[htbp]",
-        r"\centering",
+        r"\centering\small",
+        r"\begin{threeparttable}",
         r"\caption{" + latex_escape(caption) + "}",
         r"\label{tab:" + re.sub(r"[^A-Za-z0-9:-]", "-", label) + "}",
-        r"\begin{tabular}{" + "".join(aligns) + "}",
+        r"\begin{tabular}{" + _latex_colspec(cols, rows, aligns, labels) + "}",
         r"\toprule",
+    ]
+    if column_groups:
+        heads, rules, at = [], [], 1
+        for text, span in column_groups:
+            heads.append(
+                r"\multicolumn{" + f"{span}" + "}{c}{" + latex_escape(text) + "}" if text else ""
+            )
+            if text:
+                rules.append(r"\cmidrule(lr){" + f"{at}-{at + span - 1}" + "}")
+            at += span
+        out.append(" & ".join(h for h in _spread(column_groups, heads)) + r" \\")
+        out.append(" ".join(rules))
+    out += [
         " & ".join(latex_escape(labels.get(c, c)) for c in cols) + r" \\",
         r"\midrule",
     ]
@@ -219,11 +292,19 @@ def to_latex(
     out += [
         r"\bottomrule",
         r"\end{tabular}",
-        r"\par\smallskip",
-        r"\parbox{\linewidth}{\footnotesize " + " ".join(notes) + "}",
-        r"\end{table}",
+        r"\begin{tablenotes}[flush left]\footnotesize\raggedright",
     ]
+    out += [r"\item " + n for n in notes]
+    out += [r"\end{tablenotes}", r"\end{threeparttable}", r"\end{table}"]
     return "\n".join(out) + "\n"
+
+
+def _spread(groups: Sequence[tuple[str, int]], heads: list[str]) -> list[str]:
+    """One cell per group: a multicolumn for a named group, empty cells for an unnamed one."""
+    cells = []
+    for (text, span), head in zip(groups, heads, strict=True):
+        cells += [head] if text else [""] * span
+    return cells
 
 
 def to_html(
@@ -265,6 +346,7 @@ def export_table(
     total_col: str | None = None,
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
+    column_groups: Sequence[tuple[str, int]] = (),
     formats: Sequence[str] = TABLE_FORMATS,
 ) -> dict[str, Path]:
     """Write ``<stem>.csv``, ``.md``, ``.tex`` into `out_dir`; returns {format: path}.
@@ -295,7 +377,16 @@ def export_table(
     if "md" in formats:
         p = out / f"{stem}.md"
         p.write_text(
-            to_markdown(df, provenance, caption, threshold, column_labels, float_formats, hidden),
+            to_markdown(
+                df,
+                provenance,
+                caption,
+                threshold,
+                column_labels,
+                float_formats,
+                hidden,
+                column_groups,
+            ),
             encoding="utf-8",
         )
         paths["md"] = p
@@ -303,7 +394,15 @@ def export_table(
         p = out / f"{stem}.tex"
         p.write_text(
             to_latex(
-                df, provenance, caption, stem, threshold, column_labels, float_formats, hidden
+                df,
+                provenance,
+                caption,
+                stem,
+                threshold,
+                column_labels,
+                float_formats,
+                hidden,
+                column_groups,
             ),
             encoding="utf-8",
         )
