@@ -170,7 +170,10 @@ def build_equations(cells: CellSet, window_start: date, window_end: date) -> Non
             groups.setdefault((k[2], k[3]), []).append(k)
     for (fy, panel), parts in groups.items():
         total = ("removals_published_total", fy, panel)
-        cells.values[total] = sum(cells.values[p] for p in parts)
+        # Known to any reader of ICE's statistics (NaN: not needed to tell what is determined).
+        printed = [cells.values[p] for p in parts]
+        known = None not in printed
+        cells.values[total] = sum(printed) if known else float("nan")
         cells.equation(total, parts)
 
 

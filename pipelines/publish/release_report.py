@@ -53,7 +53,7 @@ def closures_frame(con, release_id: str) -> pl.DataFrame:
            WHERE c.release_id = ? AND c.lead_charge_category <> 'total'
            ORDER BY c.row_order""",
         release_id,
-    ).with_columns(pl.col("pending_share").fill_null(0.0))
+    )
 
 
 def rates_over_time_frame(con, release_id: str) -> pl.DataFrame:
@@ -169,7 +169,7 @@ def removals_frame(con, release_id: str) -> pl.DataFrame:
 
 
 MODEL_LABELS = {
-    "completions_main": "Completions in the window",
+    "completions_main": "Completions",
     "pending_main": "Pending docket",
 }
 REFERENCE_CATEGORY = "entry_without_inspection"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -90,10 +91,10 @@ _md_escape = md_escape
 
 def suppression_note(threshold: int = DEFAULT_THRESHOLD) -> str:
     return (
-        f"Counts from 1 to {threshold - 1} are suppressed ({marker(threshold)}); where one "
-        f"suppressed count could be recovered from a total, the next smallest count is "
-        f"suppressed too, marked {SECONDARY_MARKER}; rates and percentages derived from a "
-        f"suppressed count are left blank."
+        f"Counts from 1 to {threshold - 1} are suppressed ({marker(threshold)}); further "
+        f"counts, marked {SECONDARY_MARKER}, are suppressed so that none of them can be "
+        f"recovered from totals or from the other tables and charts of the release; rates and "
+        f"percentages derived from a suppressed count are left blank."
     )
 
 
@@ -235,11 +236,24 @@ def _latex_colspec(cols: Sequence[str], rows: list[list[str]], aligns: list[str]
         longest = max([len(r[k]) for r in rows] + [len(labels.get(c, c))])
         if a == "l" and longest > _WRAP_CHARS:
             # About 0.5 em per character in an 11 pt article; at most 4.2 cm so numbers fit.
-            width = min(4.2, 0.16 * min(longest, 30))
+            width = min(3.4, 0.16 * min(longest, 30))
             spec.append(r">{\raggedright\arraybackslash}p{" + f"{width:.1f}cm" + "}")
         else:
             spec.append(a)
     return "@{}" + "".join(spec) + "@{}"
+
+
+_HEAD_CHARS = 8
+
+
+def _latex_head(text: str, align: str) -> str:
+    """A header cell stacked over lines of about 11 characters, so headers do not set the
+    width of a column of numbers."""
+    lines = textwrap.wrap(text, _HEAD_CHARS, break_on_hyphens=False) or [""]
+    if len(lines) == 1:
+        return latex_escape(text)
+    inner = r"\\".join(latex_escape(ln) for ln in lines)
+    return r"\begin{tabular}[b]{@{}" + align + "@{}}" + inner + r"\end{tabular}"
 
 
 def to_latex(
@@ -285,7 +299,11 @@ def to_latex(
         out.append(" & ".join(h for h in _spread(column_groups, heads)) + r" \\")
         out.append(" ".join(rules))
     out += [
-        " & ".join(latex_escape(labels.get(c, c)) for c in cols) + r" \\",
+        " & ".join(
+            _latex_head(labels.get(c, c), a) if a == "r" else latex_escape(labels.get(c, c))
+            for c, a in zip(cols, aligns, strict=True)
+        )
+        + r" \\",
         r"\midrule",
     ]
     out += [" & ".join(latex_escape(c) for c in r) + r" \\" for r in rows]

@@ -44,8 +44,9 @@ def closures_table(df: pl.DataFrame) -> TableSpec:
     total = {
         "category_label": TOTAL_LABEL,
         "pd_closures": int(df["pd_closures"].sum()),
-        "pct_of_pd_closures": 100.0,
-        "pending_share": 100.0,
+        # A share of nothing is no share: blank when the total is zero.
+        "pct_of_pd_closures": 100.0 if df["pd_closures"].sum() else None,
+        "pending_share": 100.0 if has_pending and df["pending_cases"].sum() else None,
         "is_total": True,
     }
     for c in split:
