@@ -47,17 +47,20 @@ def table_preview(con, qualified: str, release_id: str, limit: int = 10) -> dg.M
         f"SELECT * EXCLUDE (release_id) FROM {qualified} WHERE release_id = ? LIMIT {limit}",
         [release_id],
     )
-    return dg.MetadataValue.md(markdown_table(df))
+    from pipelines.publish.preview import preview_markdown
+
+    # Counts of people are not previewed unsuppressed; text from the data is escaped.
+    return dg.MetadataValue.md(preview_markdown(df, qualified))
 
 
 def markdown_table(df) -> str:
     """A polars frame as a Markdown table (for asset metadata)."""
     if len(df) == 0:
         return "(no rows)"
+    from pipelines.tables.export import md_escape
+
     cols = df.columns
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(md_escape(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     for row in df.iter_rows():
-        lines.append(
-            "| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in row) + " |"
-        )
+        lines.append("| " + " | ".join("" if v is None else md_escape(str(v)) for v in row) + " |")
     return "\n".join(lines)

@@ -173,11 +173,15 @@ def attack_report(out_dir: Path, window_start: date, window_end: date) -> Attack
             for dcol, sources in cmap.derived.items():
                 if dcol in row and row[dcol] not in (None, ""):
                     if any(s in row and _value(row[s]) is None and row[s] for s in sources):
-                        result.leaks.append(f"{stem}.csv row {i + 1}: {dcol} printed beside a suppressed count")
+                        result.leaks.append(
+                            f"{stem}.csv row {i + 1}: {dcol} printed beside a suppressed count"
+                        )
             for scol, ccol in cmap.shares.items():
                 total = (cmap.counts[ccol], "category", TOTAL)
                 if total in hidden and row.get(scol) not in (None, ""):
-                    result.leaks.append(f"{stem}.csv row {i + 1}: {scol} printed, its total is suppressed")
+                    result.leaks.append(
+                        f"{stem}.csv row {i + 1}: {scol} printed, its total is suppressed"
+                    )
 
     # Linear recovery from all files together.
     cells = CellSet()

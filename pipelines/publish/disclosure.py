@@ -110,7 +110,7 @@ def solve(
             rows.append(row)
             rhs.append(b)
     x, *_ = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)
-    return {k: float(x[index[k]]) for k in unknown if k in det}
+    return {k: round(float(x[index[k]]), 6) for k in unknown if k in det}
 
 
 def protect(cells: CellSet, threshold: int) -> dict[Key, str]:

@@ -167,7 +167,14 @@ def build_report(
             progress(spec.stem)
         kwargs = dict(spec.export_kwargs)
         paths = export_table(
-            spec.frame, out, spec.stem, provenance, spec.title, threshold=threshold, **kwargs
+            spec.frame,
+            out,
+            spec.stem,
+            provenance,
+            spec.title,
+            threshold=threshold,
+            note=spec.definition,
+            **kwargs,
         )
         shown = spec.frame
         if kwargs.get("suppress_cols"):

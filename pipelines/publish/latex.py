@@ -70,7 +70,11 @@ def compile_document(tex: str, out_pdf: Path | None = None, name: str = "documen
                 check=False,
             )
             log_path = src.with_suffix(".log")
-            log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else proc.stdout
+            log = (
+                log_path.read_text(encoding="utf-8", errors="replace")
+                if log_path.exists()
+                else proc.stdout
+            )
             if proc.returncode != 0:
                 first = next((ln for ln in log.splitlines() if ln.startswith("!")), "unknown error")
                 raise LatexError(f"{name}.tex does not compile: {first}")

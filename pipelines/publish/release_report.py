@@ -421,14 +421,18 @@ def report_inputs(con, release_id: str, stored: ReleaseSettings | None = None) -
 
 
 def provenance_for(
-    stored: ReleaseSettings, source: str = EOIR_SOURCE, *, window: bool = True, note: str = ""
+    stored: ReleaseSettings,
+    source: str = EOIR_SOURCE,
+    *,
+    window: bool = True,
+    pending: bool = False,
 ) -> Provenance:
     return Provenance(
         source=source,
         release_id=stored.release_id,
         window_start=stored.window_start if window else None,
         window_end=stored.window_end if window else None,
-        note=note,
+        pending_on=stored.pending_on if pending else None,
     )
 
 
@@ -437,9 +441,7 @@ def chart_provenance(stored: ReleaseSettings) -> dict[str, Provenance]:
     where EOIR counts are drawn, and the pending date named as such where pending cases are."""
     eoir = provenance_for(stored)
     return {
-        "closures": provenance_for(
-            stored, note=f"pending docket: proceedings pending on {stored.pending_on}"
-        ),
+        "closures": provenance_for(stored, pending=True),
         "rates_over_time": eoir,
         "courts": eoir,
         "forest": eoir,
@@ -471,7 +473,7 @@ def write_release_report(
         notes["forest"] = forest
     return build_report(
         out,
-        provenance_for(stored, note=f"pending on {stored.pending_on}"),
+        provenance_for(stored, pending=True),
         report.charts,
         report.tables,
         formats=formats,

@@ -102,6 +102,30 @@ def _is_integer(dtype: pl.DataType) -> bool:
     return dtype.is_integer()
 
 
+_NUMERIC_TEXT = re.compile(r"^([-+]?[\d.,]+( \(reference\))?|\[[-\d., ]+\]|not estimable)$")
+
+
+def _numbers_as_text(col: pl.Series) -> bool:
+    """A text column of formatted numbers (an estimate, an interval, "not estimable"): set
+    right-aligned like numbers."""
+    if col.dtype != pl.String:
+        return False
+    cells = [v for v in col.to_list() if v]
+    return bool(cells) and all(_NUMERIC_TEXT.match(v) for v in cells)
+
+
+_MINUS = re.compile(r"(?<![\w])-(?=\d)")
+
+
+def _tex_cell(text: str) -> str:
+    """A cell escaped for LaTeX, with a minus sign (not a hyphen) before a negative number."""
+    return (
+        _MINUS.sub(r"\\textminus{}", latex_escape(text))
+        if _MINUS.search(text)
+        else latex_escape(text)
+    )
+
+
 def format_table(
     df: pl.DataFrame,
     threshold: int = DEFAULT_THRESHOLD,
@@ -126,7 +150,7 @@ def format_table(
     for c in cols:
         dtype = df.schema[c]
         numeric = dtype.is_numeric()
-        aligns.append("r" if numeric else "l")
+        aligns.append("r" if numeric or _numbers_as_text(df[c]) else "l")
         for i, v in enumerate(df[c].to_list()):
             if kinds[c][i]:
                 cell = cell_marker(kinds[c][i], threshold)
@@ -204,6 +228,7 @@ def to_markdown(
     float_formats: Mapping[str, str] | None = None,
     hidden: Sequence[str] = (),
     column_groups: Sequence[tuple[str, int]] = (),
+    note: str = "",
 ) -> str:
     labels = dict(column_labels or {})
     cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
@@ -220,8 +245,10 @@ def to_markdown(
     out.append("| " + " | ".join(sep) + " |")
     out += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
     out.append("")
+    if note:
+        out += [f"*Note:* {_md_escape(note)}", ""]
     if SUPPRESSED_FLAG in df.columns:
-        out += [f"*Note:* {suppression_note(threshold)}", ""]
+        out += [f"*Suppression:* {_md_escape(suppression_note(threshold))}", ""]
     out.append(f"*{provenance.footnote()}*")
     return "\n".join(out) + "\n"
 
@@ -266,10 +293,11 @@ def to_latex(
     float_formats: Mapping[str, str] | None = None,
     hidden: Sequence[str] = (),
     column_groups: Sequence[tuple[str, int]] = (),
+    note: str = "",
 ) -> str:
     labels = dict(column_labels or {})
     cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
-    notes = []
+    notes = [latex_escape(note)] if note else []
     if provenance.synthetic:
         notes.append(r"\textbf{" + latex_escape(SYNTHETIC_MARK) + ".}")
     if SUPPRESSED_FLAG in df.columns:
@@ -306,7 +334,7 @@ def to_latex(
         + r" \\",
         r"\midrule",
     ]
-    out += [" & ".join(latex_escape(c) for c in r) + r" \\" for r in rows]
+    out += [" & ".join(_tex_cell(c) for c in r) + r" \\" for r in rows]
     out += [
         r"\bottomrule",
         r"\end{tabular}",
@@ -365,6 +393,7 @@ def export_table(
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
     column_groups: Sequence[tuple[str, int]] = (),
+    note: str = "",
     formats: Sequence[str] = TABLE_FORMATS,
 ) -> dict[str, Path]:
     """Write ``<stem>.csv``, ``.md``, ``.tex`` into `out_dir`; returns {format: path}.
@@ -404,6 +433,7 @@ def export_table(
                 float_formats,
                 hidden,
                 column_groups,
+                note,
             ),
             encoding="utf-8",
         )
@@ -421,6 +451,7 @@ def export_table(
                 float_formats,
                 hidden,
                 column_groups,
+                note,
             ),
             encoding="utf-8",
         )
