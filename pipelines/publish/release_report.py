@@ -57,8 +57,11 @@ def closures_frame(con, release_id: str) -> pl.DataFrame:
 
 
 def rates_over_time_frame(con, release_id: str) -> pl.DataFrame:
+    """Quarterly PD rates per lead charge with 95% Wilson intervals."""
+    from pipelines.charts.courts import wilson_interval
+
     # Quarters: monthly counts per category are too small to read in most courts' data.
-    return _q(
+    frame = _q(
         con,
         """SELECT date_trunc('quarter', m.month)::DATE AS period, m.lead_charge_category,
                   s.label AS category_label, sum(m.completions)::BIGINT AS completions,
@@ -70,6 +73,10 @@ def rates_over_time_frame(con, release_id: str) -> pl.DataFrame:
            WHERE m.release_id = ?
            GROUP BY ALL ORDER BY any_value(s.severity_rank), period""",
         release_id,
+    )
+    low, high = wilson_interval(frame["pd_closures"].to_numpy(), frame["completions"].to_numpy())
+    return frame.with_columns(
+        pl.Series("ci_low", low).fill_nan(None), pl.Series("ci_high", high).fill_nan(None)
     )
 
 
