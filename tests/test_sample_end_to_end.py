@@ -151,7 +151,7 @@ def test_every_chart_and_table_is_written_with_provenance_and_the_synthetic_mark
 
 def test_chart_csv_matches_its_mart_with_small_cells_suppressed(built):
     _, settings, con = built
-    csv = pl.read_csv(settings.reports_dir / RELEASE / "closures_column.csv", comment_prefix="#")
+    csv = pl.read_csv(settings.reports_dir / RELEASE / "closures_column.csv")
     mart = fetch_frame(
         con,
         "SELECT lead_charge_category, pd_closures FROM marts.pd_closures_by_category "

@@ -136,7 +136,7 @@ def make_courts_chart(
             x=alt.X(
                 "pd_rate:Q",
                 scale=x_scale,
-                title="PD rate: PD closures / completions in the window (95% Wilson interval)",
+                title="PD rate in the window (95% Wilson interval)",
                 axis=alt.Axis(format="~%", tickCount=5),
             ),
             y=y,

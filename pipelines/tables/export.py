@@ -78,7 +78,7 @@ def neutralise_cell(text: str) -> str:
     return text
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|])")
 
 
 def md_escape(text: str) -> str:
