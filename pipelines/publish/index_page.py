@@ -42,7 +42,7 @@ class HtmlTable:
 
 @dataclass(frozen=True)
 class ReportItem:
-    kind: Literal["chart", "table"]
+    kind: Literal["chart", "table", "document"]
     stem: str
     title: str
     definition: str
@@ -124,6 +124,7 @@ def build_report(
     progress: Callable[[str], None] | None = None,
     chart_notes: Mapping[str, str] | None = None,
     chart_provenance: Mapping[str, Provenance] | None = None,
+    documents: Sequence[ReportItem] = (),
 ) -> Path:
     """Export every chart (family name -> input frame) and table, then write index.html.
 
@@ -217,4 +218,4 @@ def build_report(
                     "chart" if fam else "table", stem, title, "", {}, provenance, notes=[note]
                 )
             )
-    return write_report_index(out, items, provenance)
+    return write_report_index(out, [*items, *documents], provenance)

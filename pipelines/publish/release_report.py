@@ -478,9 +478,24 @@ def write_release_report(
     forest = forest_note(con, release_id)
     if forest:
         notes["forest"] = forest
+    from pipelines.publish.appendix import write_appendix
+    from pipelines.publish.index_page import ReportItem
+
+    prov = provenance_for(stored, pending=True)
+    appendix, appendix_note = write_appendix(con, stored, prov, report.kinds, Path(out))
+    document = ReportItem(
+        "document",
+        "appendix",
+        "Data appendix",
+        "The flow of counts from the release's rows to each analysis population, every "
+        "definition and rule with the file that implements it, and the settings and code version.",
+        appendix,
+        prov,
+        notes=[appendix_note] if appendix_note else [],
+    )
     return build_report(
         out,
-        provenance_for(stored, pending=True),
+        prov,
         report.charts,
         report.tables,
         formats=formats,
@@ -488,6 +503,7 @@ def write_release_report(
         progress=progress,
         chart_notes=notes,
         chart_provenance=chart_provenance(stored),
+        documents=[document],
     )
 
 
