@@ -125,7 +125,9 @@ def make_closures_chart(
         base,
         y(not side_by_side),
         "pending_share",
-        "% of pending docket",
+        f"% of docket pending on {provenance.pending_on.isoformat()}"
+        if provenance.pending_on
+        else "% of pending docket",
         share_label,
         max_share,
         text_px("100.0%", FONT_SIZE["label"] - 0.5),

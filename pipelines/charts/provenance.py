@@ -82,11 +82,10 @@ class Provenance:
         The SYNTHETIC mark is not part of it: every renderer puts the mark where it shows most
         (chart subtitle and watermark, a table's first line).
         """
-        parts = [
-            f"Source: {self.source}",
-            f"release {self.release_id}",
-            f"window {self.window}",
-        ]
+        parts = [f"Source: {self.source}", f"release {self.release_id}"]
+        # A figure with no analysis window (ICE removals by fiscal year) names none.
+        if self.window_start or self.window_end:
+            parts.append(f"window {self.window}")
         if self.pending_on:
             parts.append(f"pending docket on {self.pending_on.isoformat()}")
         if self.note:
