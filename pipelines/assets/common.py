@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.publish.preview import HIDDEN, counts_hidden_in_preview
 from pipelines.releases.find import resolve_release
 from pipelines.resources import PipelineSettings, Warehouse
 from pipelines.settings import Settings
@@ -109,6 +110,9 @@ def table_preview(con, qualified: str, release_id: str, limit: int = 10) -> dg.M
         f"SELECT * EXCLUDE (release_id) FROM {qualified} WHERE release_id = ? LIMIT {limit}",
         [release_id],
     )
+    # Counts of people are not previewed unsuppressed (pipelines/publish/preview.py): a preview
+    # is ten rows with no room for complementary suppression.
+    hidden = counts_hidden_in_preview(df, qualified)
     types = {
         c.lower(): t
         for c, t in (declared_table(qualified).columns if declared_table(qualified) else [])
@@ -117,13 +121,22 @@ def table_preview(con, qualified: str, release_id: str, limit: int = 10) -> dg.M
     schema = dg.TableSchema(
         columns=[
             dg.TableColumn(
-                c, types.get(c.lower(), str(df.schema[c])), description=words.get(c.lower())
+                c,
+                "VARCHAR" if c in hidden else types.get(c.lower(), str(df.schema[c])),
+                description=(
+                    "not previewed: the published, suppressed figures are in the release report"
+                    if c in hidden
+                    else words.get(c.lower())
+                ),
             )
             for c in df.columns
         ]
     )
     records = [
-        dg.TableRecord({k: _cell(v) for k, v in row.items()}) for row in df.iter_rows(named=True)
+        dg.TableRecord(
+            {k: (HIDDEN if k in hidden and v is not None else _cell(v)) for k, v in row.items()}
+        )
+        for row in df.iter_rows(named=True)
     ]
     return dg.MetadataValue.table(records, schema=schema)
 
@@ -132,10 +145,10 @@ def markdown_table(df) -> str:
     """A polars frame as a Markdown table (for asset metadata)."""
     if len(df) == 0:
         return "(no rows)"
+    from pipelines.tables.export import md_escape
+
     cols = df.columns
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(md_escape(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     for row in df.iter_rows():
-        lines.append(
-            "| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in row) + " |"
-        )
+        lines.append("| " + " | ".join("" if v is None else md_escape(str(v)) for v in row) + " |")
     return "\n".join(lines)

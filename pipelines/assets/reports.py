@@ -9,6 +9,7 @@ from pipelines.resources import PipelineSettings, Warehouse
 
 REPORT_KEY = dg.AssetKey(["reports", "release_report"])
 UPSTREAM = [
+    ["marts", "run_settings"],
     ["marts", "pd_closures_by_category"],
     ["marts", "pd_rates_by_category"],
     ["marts", "pd_by_month"],
@@ -41,6 +42,18 @@ def _thumbnail_md(svg_path, title: str) -> str:
         "synthetic sample carry a SYNTHETIC mark, and counts below the threshold are suppressed."
     ),
     kinds={"python"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "suppressed_cells_not_recoverable",
+            asset=REPORT_KEY,
+            description=(
+                "Attacks the published files of the release (every CSV, Markdown, LaTeX and "
+                "index.html table, every Vega-Lite dataset): row and column differences, the same "
+                "cell across tables and charts, courts and quarters against the window's totals, "
+                "rates beside suppressed counts. Fails if any suppressed count comes back."
+            ),
+        )
+    ],
 )
 def release_report(
     context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
@@ -60,6 +73,27 @@ def release_report(
         )
     finally:
         con.close()
+    from pipelines.publish.attack import attack_report
+    from pipelines.publish.stored import stored_settings
+
+    con = warehouse.connect(settings, read_only=True)
+    try:
+        stored = stored_settings(con, rc.release_id)
+    finally:
+        con.close()
+    attack = attack_report(out, stored.window_start, stored.window_end)
+    check = dg.AssetCheckResult(
+        check_name="suppressed_cells_not_recoverable",
+        passed=attack.ok,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "files_attacked": attack.files,
+            "suppressed_cells": attack.suppressed,
+            # Which cells came back, never their values.
+            "recovered_cells": dg.MetadataValue.json([list(k) for k in attack.recovered][:50]),
+            "leaks": dg.MetadataValue.json(attack.leaks[:50]),
+        },
+    )
     files = sorted(p for p in out.iterdir() if p.is_file())
     thumbs = [_thumbnail_md(p, p.stem) for p in files if p.suffix == ".svg"]
     return dg.MaterializeResult(
@@ -69,5 +103,6 @@ def release_report(
             "n_files": len(files),
             "thumbnails": dg.MetadataValue.md("\n\n".join(thumbs)),
             "synthetic": rc.synthetic,
-        }
+        },
+        check_results=[check],
     )

@@ -7,7 +7,7 @@ the closures mart sorts them):
     category_label        str    label to print
     pd_closures           int    PD closures in the window
     pct_of_pd_closures    float  percent of all PD closures in the window (0-100)
-    pending_share         float  percent of the pending docket at the window's start (0-100)
+    pending_share         float  percent of the docket pending on the pending date (0-100)
     suppressed            bool   optional; set by the suppression step when absent
     pending_cases         int    optional; pending cases, suppressed like pd_closures
 
@@ -28,6 +28,7 @@ from pipelines.charts.theme import FONT_SIZE, NEUTRAL_FILL, PALETTE, WIDTHS, Wid
 from pipelines.tables.suppression import (
     DEFAULT_THRESHOLD,
     SECONDARY_MARKER,
+    SUPPRESSED_CELLS,
     marker,
     suppress,
 )
@@ -43,7 +44,8 @@ TITLE = "PD closures by lead charge"
 DEFINITION = (
     "Prosecutorial-discretion (PD) closures completed in the window, by the lead (most serious) "
     "NTA charge of the proceeding: count and percent of all PD closures, beside each "
-    "category's percent of the docket pending at the window's start."
+    "category's percent of the docket pending on the pending date (PD_PENDING_ON; the date is in "
+    "the figure's note)."
 )
 
 
@@ -54,7 +56,9 @@ def prepare_closures(df: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl
     derived = {"pct_of_pd_closures": ["pd_closures"]}
     if "pending_cases" in df.columns:
         derived["pending_share"] = ["pending_cases"]
-    return suppress(df, counts, threshold, derived)
+    # A frame suppressed jointly with the rest of its report (pipelines.publish.cells) keeps
+    # that pattern: a second, chart-local complement would disagree with the tables.
+    return suppress(df, counts, threshold, derived, secondary=SUPPRESSED_CELLS not in df.columns)
 
 
 def _suppressed_label(col: str, threshold: int) -> str:
@@ -121,7 +125,9 @@ def make_closures_chart(
         base,
         y(not side_by_side),
         "pending_share",
-        "% of pending docket",
+        f"% of docket pending on {provenance.pending_on.isoformat()}"
+        if provenance.pending_on
+        else "% of pending docket",
         share_label,
         max_share,
         text_px("100.0%", FONT_SIZE["label"] - 0.5),
@@ -133,12 +139,15 @@ def make_closures_chart(
     body = alt.hconcat(*panels, spacing=12) if side_by_side else alt.vconcat(*panels, spacing=10)
     notes = [
         "Lead charge: the most serious NTA charge of the proceeding. Percentages are of all "
-        "PD closures in the window and of all cases pending at its start."
+        "PD closures in the window and of all cases pending on "
+        + (provenance.pending_on.isoformat() if provenance.pending_on else "the pending date")
+        + "."
     ]
     if data["suppressed"].any():
         notes.append(
             f"{marker(threshold)}: 1 to {threshold - 1} cases, suppressed; "
-            f"{SECONDARY_MARKER}: suppressed so the first cannot be recovered from the total."
+            f"{SECONDARY_MARKER}: suppressed so that no suppressed count can be recovered from "
+            "totals or from the release's other tables and charts."
         )
     return finish(body, provenance, f"{TITLE}, {provenance.window}", width, notes)
 

@@ -7,9 +7,9 @@ Input (one row per court):
     pd_closures  int  of which PD closures
 
 The rate and its Wilson score interval are computed here (:func:`add_rates`), then counts 1-9
-are suppressed and the rate and interval blanked with them; suppressed courts are listed
-below the dots with the marker instead of a dot. No complementary suppression: the chart
-prints no totals of courts (the national rate line is a rate, not a count).
+are suppressed and the rate and interval blanked with them; suppressed courts are listed in a
+panel below the dots with their marker. Courts add up to the national totals printed in the
+rates table, so a report suppresses them jointly with it (pipelines.publish.cells).
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from scipy.stats import norm
 from pipelines.charts._common import require_columns, text_px
 from pipelines.charts.provenance import Provenance, finish, with_watermark
 from pipelines.charts.theme import FONT_SIZE, INK, PALETTE, RULE_GREY, WIDTHS, Width
-from pipelines.tables.suppression import DEFAULT_THRESHOLD, marker, suppress
+from pipelines.tables.suppression import (
+    DEFAULT_THRESHOLD,
+    SECONDARY_MARKER,
+    SUPPRESSED_CELLS,
+    marker,
+    suppress,
+)
 
 COLUMNS = ("court", "completions", "pd_closures")
 TITLE = "PD closures as a share of completions, by immigration court"
@@ -84,16 +90,26 @@ def make_courts_chart(
     width: Width = "column",
     threshold: int = DEFAULT_THRESHOLD,
 ) -> alt.VConcatChart:
-    national = (
-        df["pd_closures"].sum() / df["completions"].sum() if df["completions"].sum() else None
-    )
+    if "all_courts_rate" in df.columns:
+        # Counts suppressed upstream are null: the all-courts rate travels with the frame.
+        national = df["all_courts_rate"].drop_nulls().first() if df.height else None
+    else:
+        national = (
+            df["pd_closures"].sum() / df["completions"].sum() if df["completions"].sum() else None
+        )
     data = prepare_courts(df, threshold)
     shown = data.filter(pl.col("pd_rate").is_not_null()).sort(
         ["pd_rate", "court"], descending=[True, False]
     )
     hidden = data.filter(pl.col("pd_rate").is_null()).sort("court")
-    order = shown["court"].to_list() + hidden["court"].to_list()
-    label_px = max((text_px(c, FONT_SIZE["label"] - 1) for c in order), default=20) + 8
+    order = shown["court"].to_list()
+    label_px = (
+        max(
+            (text_px(c, FONT_SIZE["label"] - 1) for c in order + hidden["court"].to_list()),
+            default=20,
+        )
+        + 8
+    )
     plot_w = WIDTHS[width] - label_px - 18
     plot_h = max(60, 9 * len(order))
     x_max = max(data["ci_high"].drop_nulls().to_list() or [0.01])
@@ -104,7 +120,7 @@ def make_courts_chart(
         title=None,
         axis=alt.Axis(labelFontSize=FONT_SIZE["label"] - 1, labelLimit=0),
     )
-    base = alt.Chart(data)
+    base = alt.Chart(data.filter(pl.col("pd_rate").is_not_null()))
     layers = []
     if national is not None:
         layers.append(
@@ -120,7 +136,7 @@ def make_courts_chart(
             x=alt.X(
                 "pd_rate:Q",
                 scale=x_scale,
-                title="PD rate (95% Wilson interval)",
+                title="PD rate in the window (95% Wilson interval)",
                 axis=alt.Axis(format="~%", tickCount=5),
             ),
             y=y,
@@ -132,22 +148,66 @@ def make_courts_chart(
             ],
         ),
     ]
+    panel = with_watermark(
+        alt.layer(*layers).properties(width=plot_w, height=plot_h), plot_w, plot_h, provenance
+    )
+    body = panel
     if hidden.height:
-        layers.append(
-            base.transform_filter("datum.pd_rate == null")
-            .transform_calculate(zero="0", note=f"'{marker(threshold)} closures or completions'")
-            .mark_text(align="left", dx=2, fontSize=FONT_SIZE["label"] - 1.5, color=INK)
-            .encode(x=alt.X("zero:Q", scale=x_scale), y=y, text="note:N")
+        # Suppressed courts are listed below the dots, away from the rule, with the marker that
+        # says why: <10 (a count of 1 to 9) or (s) (suppressed so that another cannot be
+        # recovered).
+        kinds = (
+            [
+                marker(threshold)
+                if any(t and not t.startswith("~") for t in (cells or "").split(";"))
+                else SECONDARY_MARKER
+                for cells in hidden[SUPPRESSED_CELLS].to_list()
+            ]
+            if SUPPRESSED_CELLS in hidden.columns
+            else [marker(threshold)] * hidden.height
         )
-    panel = alt.layer(*layers).properties(width=plot_w, height=plot_h)
+        listed = hidden.select("court").with_columns(pl.Series("why", kinds, dtype=pl.String))
+        list_h = 9 * hidden.height
+        body = alt.vconcat(
+            panel,
+            alt.Chart(listed)
+            .mark_text(align="left", dx=2, fontSize=FONT_SIZE["label"] - 1.5, color=INK)
+            .encode(
+                y=alt.Y(
+                    "court:N",
+                    sort=listed["court"].to_list(),
+                    title=None,
+                    axis=alt.Axis(
+                        labelFontSize=FONT_SIZE["label"] - 1,
+                        labelLimit=0,
+                        domain=False,
+                        ticks=False,
+                    ),
+                ),
+                x=alt.value(0),
+                text="why:N",
+            )
+            .properties(
+                width=plot_w,
+                height=list_h,
+                title=alt.Title(
+                    "Not shown (counts suppressed)",
+                    fontSize=FONT_SIZE["label"],
+                    fontWeight="normal",
+                    anchor="start",
+                ),
+            ),
+            spacing=8,
+        )
     notes = []
     if national is not None:
         notes.append(f"Dashed line: all courts, {national:.1%}.")
     if hidden.height:
         notes.append(
-            f"{hidden.height} court(s) with 1 to {threshold - 1} PD closures or completions are "
-            "listed without a rate (suppressed)."
+            f"{hidden.height} court(s) not shown: {marker(threshold)}, 1 to {threshold - 1} PD "
+            f"closures or completions; {SECONDARY_MARKER}, suppressed so that no suppressed "
+            "count can be recovered from the national totals."
         )
-    return finish(
-        with_watermark(panel, plot_w, plot_h, provenance), provenance, TITLE, width, notes
-    )
+    if data.height == 0:
+        notes.append("No court completed a proceeding in the window.")
+    return finish(body, provenance, TITLE, width, notes)

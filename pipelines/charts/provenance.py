@@ -57,8 +57,10 @@ class Provenance:
     window_end: date | None = None
     generated: date = field(default_factory=date.today)
     code_version: str = field(default_factory=code_version)
-    # Free text for what the window means here (e.g. "pending on 2011-11-17"); optional.
+    # Free text for what the window means here; optional.
     note: str = ""
+    # The date the pending docket is counted on (PD_PENDING_ON), where pending cases are shown.
+    pending_on: date | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -80,11 +82,12 @@ class Provenance:
         The SYNTHETIC mark is not part of it: every renderer puts the mark where it shows most
         (chart subtitle and watermark, a table's first line).
         """
-        parts = [
-            f"Source: {self.source}",
-            f"release {self.release_id}",
-            f"window {self.window}",
-        ]
+        parts = [f"Source: {self.source}", f"release {self.release_id}"]
+        # A figure with no analysis window (ICE removals by fiscal year) names none.
+        if self.window_start or self.window_end:
+            parts.append(f"window {self.window}")
+        if self.pending_on:
+            parts.append(f"pending docket on {self.pending_on.isoformat()}")
         if self.note:
             parts.append(self.note)
         parts += [f"generated {self.generated.isoformat()}", self.code_version]

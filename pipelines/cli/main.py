@@ -229,6 +229,7 @@ def _export(args: argparse.Namespace, settings: Settings, formats: list[str]) ->
     from tqdm import tqdm
 
     from pipelines.publish.release_report import releases_in, report_inputs, write_release_report
+    from pipelines.publish.stored import PublishError, check_request, stored_settings
     from pipelines.warehouse.db import connect
 
     con = connect(settings, read_only=True)
@@ -241,18 +242,24 @@ def _export(args: argparse.Namespace, settings: Settings, formats: list[str]) ->
                 file=sys.stderr,
             )
             return 2
-        charts, tables = report_inputs(con, release_id)
+        # The window, pending date, lead rule and threshold are the warehouse's, never this
+        # process's environment: a request for others is refused with what to run.
+        try:
+            stored = stored_settings(con, release_id)
+            check_request(stored)
+        except PublishError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        report = report_inputs(con, release_id, stored)
         out = Path(args.out) if args.out else settings.reports_dir / release_id
-        with tqdm(
-            total=len(charts) + len(tables), unit="item", file=sys.stderr, disable=args.quiet
-        ) as bar:
+        with tqdm(total=report.n_items, unit="item", file=sys.stderr, disable=args.quiet) as bar:
 
             def step(stem: str) -> None:
                 bar.set_description(stem)
                 bar.update(1)
 
             index = write_release_report(
-                con, settings, release_id, out, formats=formats, progress=step
+                con, settings, release_id, out, formats=formats, progress=step, report=report
             )
     finally:
         con.close()

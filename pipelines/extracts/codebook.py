@@ -259,7 +259,10 @@ def type_text(column: Column) -> str:
 
 
 def _md(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    # Labels come from the release's lookups: escaped so no label becomes HTML or a link.
+    from pipelines.tables.export import md_escape
+
+    return md_escape(str(text))
 
 
 def codebook_markdown(

@@ -34,6 +34,7 @@ from pipelines.extracts.codebook import (
 from pipelines.extracts.columns import (
     EXTRACT_TABLES,
     LIST_SEPARATOR,
+    TEXT,
     TEXT_LIST,
     ExtractTable,
 )
@@ -145,12 +146,24 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# A CSV cell a spreadsheet would run as a formula gets a leading ' (same rule as
+# pipelines.tables.export.neutralise_cell); a number such as -3 stays as it is.
+def _neutralised(expr: str, name: str) -> str:
+    return (
+        f"CASE WHEN regexp_matches({expr}, '^[=+@\t\r-]') AND TRY_CAST({expr} AS DOUBLE) IS NULL "
+        f"THEN '''' || {expr} ELSE {expr} END AS {name}"
+    )
+
+
 def _select(table: ExtractTable, release_id: str, flatten_lists: bool) -> str:
+    """The extract's SELECT; `flatten_lists` (for CSV) also makes text cells formula-safe."""
     cols = []
     for c in table.columns:
         q = '"' + c.name.replace('"', '""') + '"'
         if flatten_lists and c.type == TEXT_LIST:
-            cols.append(f"array_to_string({q}, '{LIST_SEPARATOR}') AS {q}")
+            cols.append(_neutralised(f"array_to_string({q}, '{LIST_SEPARATOR}')", q))
+        elif flatten_lists and c.type == TEXT:
+            cols.append(_neutralised(q, q))
         else:
             cols.append(q)
     return (
@@ -240,6 +253,17 @@ def _extract_file(out_dir: Path, table: str, fmt: str) -> Path:
     return out_dir / f"{table}.{fmt}"
 
 
+def _release_built(con: duckdb.DuckDBPyConnection, release_id: str) -> bool:
+    """The release's marts were built (its settings are stored), even if they have no rows."""
+    if not table_exists(con, "marts.run_settings"):
+        return False
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM marts.run_settings WHERE release_id = ?", [release_id]
+        ).fetchall()[0][0]
+    )
+
+
 def release_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not table_exists(con, "marts.proceedings"):
         return []
@@ -288,7 +312,7 @@ def write_extracts(
             continue
         present.append(t)
         total_rows += n
-    if total_rows == 0:
+    if total_rows == 0 and not _release_built(con, release_id):
         known = release_ids(con)
         raise ExtractError(
             f"release {release_id!r} has no rows in the warehouse's marts; releases there: "
@@ -402,7 +426,15 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _write_frame_csv(frame, path: Path) -> None:
+    import polars as pl
+
+    from pipelines.tables.export import neutralise_cell
+
     tmp = _partial(path)
+    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
+    frame = frame.with_columns(
+        [pl.col(c).map_elements(neutralise_cell, return_dtype=pl.String) for c in text_cols]
+    )
     frame.write_csv(tmp)
     _finish(tmp, path)
 

@@ -1,55 +1,55 @@
 """``index.html`` for a report folder: every chart and table with its definition and provenance.
 
-Charts are shown as ``<img>`` of their SVG (relative links, so the folder can be zipped and
-moved; inline SVGs would collide on clip-path ids), tables as HTML rendered from the same
-suppressed cells as their CSV/Markdown/LaTeX. Each item links all its files.
+Rendered from an autoescaping jinja2 template (templates/index.html.j2), so text from the data
+(lookup labels, court names) can never become markup. Charts are shown as ``<img>`` of their
+SVG (relative links, so the folder can be zipped and moved; inline SVGs would collide on
+clip-path ids), tables as HTML cells from the same suppressed frame as their CSV, Markdown and
+LaTeX. A table scrolls in its own box instead of being cut off. Each item links all its files.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+import jinja2
 import polars as pl
 
 from pipelines.charts.export import CHART_FORMATS
-from pipelines.charts.families import render_chart
+from pipelines.charts.families import FAMILIES, render_chart
 from pipelines.charts.provenance import SYNTHETIC_MARK, Provenance
 from pipelines.charts.theme import Width
-from pipelines.tables.export import export_table, to_html
+from pipelines.tables.export import export_table, format_table
 from pipelines.tables.layouts import TableSpec
 from pipelines.tables.suppression import DEFAULT_THRESHOLD, suppress
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("pipelines.publish", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class HtmlTable:
+    head: list[tuple[str, str]]
+    rows: list[list[tuple[str, str]]]
+    groups: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class ReportItem:
-    kind: Literal["chart", "table"]
+    kind: Literal["chart", "table", "document"]
     stem: str
     title: str
     definition: str
     paths: dict[str, Path]
     provenance: Provenance
-    # For tables: the HTML <table> (pipelines.tables.export.to_html) shown inline.
-    table_html: str | None = None
+    table: HtmlTable | None = None
     notes: Sequence[str] = field(default_factory=tuple)
-
-
-_CSS = """
-body { font-family: 'DejaVu Serif', Georgia, serif; max-width: 60em; margin: 2em auto;
-       color: #222; line-height: 1.4; padding: 0 1em; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2.2em; }
-.synthetic { border: 3px solid #000; padding: .4em .8em; font-weight: bold;
-             letter-spacing: .05em; display: inline-block; }
-.prov { font-size: .85em; color: #444; }
-.files a { margin-right: .8em; font-size: .9em; }
-figure { margin: 1em 0; } figure img { width: 100%; max-width: 46em; border: 1px solid #eee; }
-table { border-collapse: collapse; font-size: .9em; margin: .5em 0; }
-th, td { padding: .2em .6em; } thead th { border-top: 2px solid #222; border-bottom: 1px solid #222; }
-tbody tr:last-child td { border-bottom: 2px solid #222; }
-"""
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -57,6 +57,23 @@ def _rel(path: Path, base: Path) -> str:
         return path.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         return path.resolve().as_uri()
+
+
+def html_table(
+    df: pl.DataFrame,
+    threshold: int = DEFAULT_THRESHOLD,
+    column_labels: Mapping[str, str] | None = None,
+    float_formats: Mapping[str, str] | None = None,
+    hidden: Sequence[str] = (),
+    column_groups: Sequence[tuple[str, int]] = (),
+) -> HtmlTable:
+    labels = dict(column_labels or {})
+    cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
+    return HtmlTable(
+        head=[(labels.get(c, c), a) for c, a in zip(cols, aligns, strict=True)],
+        rows=[list(zip(r, aligns, strict=True)) for r in rows],
+        groups=list(column_groups),
+    )
 
 
 def write_report_index(
@@ -68,42 +85,31 @@ def write_report_index(
     """Write ``out_dir/index.html`` and return its path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    esc = html.escape
-    parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{esc(title)}</h1>",
-    ]
-    if provenance.synthetic:
-        parts.append(f'<p class="synthetic">{esc(SYNTHETIC_MARK)}</p>')
-    parts.append(f'<p class="prov">{esc(provenance.footnote())}</p>')
-    parts.append("<ul>")
-    parts += [f'<li><a href="#{esc(i.stem)}">{esc(i.title)}</a> ({i.kind})</li>' for i in items]
-    parts.append("</ul>")
+    view = []
     for item in items:
-        parts.append(f'<section id="{esc(item.stem)}"><h2>{esc(item.title)}</h2>')
-        if item.provenance.synthetic:
-            parts.append(f'<p class="synthetic">{esc(SYNTHETIC_MARK)}</p>')
-        parts.append(f"<p>{esc(item.definition)}</p>")
-        if item.kind == "chart":
-            img = item.paths.get("svg") or item.paths.get("png")
-            if img is not None:
-                parts.append(
-                    f'<figure><img src="{esc(_rel(img, out))}" alt="{esc(item.title)}"></figure>'
-                )
-        elif item.table_html:
-            parts.append(item.table_html)
-        parts += [f"<p>{esc(n)}</p>" for n in item.notes]
-        parts.append(f'<p class="prov">{esc(item.provenance.footnote())}</p>')
-        links = " ".join(
-            f'<a href="{esc(_rel(p, out))}">{esc(fmt.upper())}</a>'
-            for fmt, p in sorted(item.paths.items())
+        img = item.paths.get("svg") or item.paths.get("png")
+        view.append(
+            {
+                "kind": item.kind,
+                "stem": item.stem,
+                "title": item.title,
+                "definition": item.definition,
+                "provenance": item.provenance,
+                "image": _rel(img, out) if item.kind == "chart" and img is not None else None,
+                "table": item.table,
+                "notes": list(item.notes),
+                "links": [(fmt.upper(), _rel(p, out)) for fmt, p in sorted(item.paths.items())],
+            }
         )
-        parts.append(f'<p class="files">Files: {links}</p></section>')
-    parts.append("</body></html>")
+    text = _ENV.get_template("index.html.j2").render(
+        title=title,
+        synthetic=provenance.synthetic,
+        synthetic_mark=SYNTHETIC_MARK,
+        footnote=provenance.footnote(),
+        items=view,
+    )
     path = out / "index.html"
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -117,29 +123,59 @@ def build_report(
     threshold: int = DEFAULT_THRESHOLD,
     progress: Callable[[str], None] | None = None,
     chart_notes: Mapping[str, str] | None = None,
+    chart_provenance: Mapping[str, Provenance] | None = None,
+    documents: Sequence[ReportItem] = (),
 ) -> Path:
     """Export every chart (family name -> input frame) and table, then write index.html.
 
-    `chart_notes` adds a note to one chart's footnote (e.g. categories a model could not estimate).
-
-    `progress` is called with each item's stem before it is exported (e.g. a tqdm update).
-    Returns the index path.
+    `chart_notes` adds a note to an item (a chart's footnote and its index entry; a table's
+    index entry); a note for a family with no frame, or an empty frame, is listed in the
+    index as what could not be drawn and why. `chart_provenance` gives a chart its own
+    sources. `progress` is called with each item's stem before it is exported. Returns the
+    index path.
     """
     out = Path(out_dir)
+    notes_for = dict(chart_notes or {})
     items: list[ReportItem] = []
     for family, frame in chart_frames.items():
         if progress:
             progress(family)
-        note = (chart_notes or {}).get(family)
-        prov = replace(provenance, note=f"{provenance.note} {note}".strip()) if note else provenance
+        base = (chart_provenance or {}).get(family, provenance)
+        note = notes_for.pop(family, "")
+        if frame.height == 0:
+            fam = FAMILIES[family]
+            items.append(
+                ReportItem(
+                    "chart",
+                    family,
+                    fam.title,
+                    fam.definition,
+                    {},
+                    base,
+                    notes=[note or "No rows to draw."],
+                )
+            )
+            continue
+        prov = replace(base, note=f"{base.note} {note}".strip()) if note else base
         r = render_chart(family, frame, out, prov, width, formats, threshold)
-        items.append(ReportItem("chart", r.stem, r.title, r.definition, r.paths, provenance))
+        items.append(
+            ReportItem(
+                "chart", r.stem, r.title, r.definition, r.paths, base, notes=[note] if note else []
+            )
+        )
     for spec in tables:
         if progress:
             progress(spec.stem)
         kwargs = dict(spec.export_kwargs)
         paths = export_table(
-            spec.frame, out, spec.stem, provenance, spec.title, threshold=threshold, **kwargs
+            spec.frame,
+            out,
+            spec.stem,
+            provenance,
+            spec.title,
+            threshold=threshold,
+            note=spec.definition,
+            **kwargs,
         )
         shown = spec.frame
         if kwargs.get("suppress_cols"):
@@ -152,16 +188,34 @@ def build_report(
                 secondary_by=kwargs.get("secondary_by"),
                 total_col=kwargs.get("total_col"),
             )
-        table_html = to_html(
-            shown,
-            threshold,
-            kwargs.get("column_labels"),
-            kwargs.get("float_formats"),
-            hidden=[kwargs["total_col"]] if kwargs.get("total_col") else (),
-        )
+        note = notes_for.pop(spec.stem, "")
         items.append(
             ReportItem(
-                "table", spec.stem, spec.title, spec.definition, paths, provenance, table_html
+                "table",
+                spec.stem,
+                spec.title,
+                spec.definition,
+                paths,
+                provenance,
+                html_table(
+                    shown,
+                    threshold,
+                    kwargs.get("column_labels"),
+                    kwargs.get("float_formats"),
+                    hidden=[kwargs["total_col"]] if kwargs.get("total_col") else (),
+                    column_groups=kwargs.get("column_groups", ()),
+                ),
+                notes=[note] if note else [],
             )
         )
-    return write_report_index(out, items, provenance)
+    # Notes for items that have nothing to show (no model, no ICE data): listed, not dropped.
+    for stem, note in notes_for.items():
+        if note:
+            fam = FAMILIES.get(stem)
+            title = fam.title if fam else stem.replace("_", " ").capitalize()
+            items.append(
+                ReportItem(
+                    "chart" if fam else "table", stem, title, "", {}, provenance, notes=[note]
+                )
+            )
+    return write_report_index(out, [*items, *documents], provenance)

@@ -2,24 +2,27 @@
 
 Where the provenance goes (decided here, one rule for every table):
 
-* CSV: leading ``#`` comment lines (title, SYNTHETIC mark, suppression note, provenance), then a
-  plain header row and data. The file itself carries its provenance (docs/DECISIONS.md#provenance:
-  "every file carries its provenance"); readers skip the lines with ``pl.read_csv(p,
-  comment_prefix="#")``, ``pd.read_csv(p, comment="#")``, R ``read.csv(p, comment.char="#")``; Stata
-  users ``import delimited`` with ``rowrange()``/``varnames()`` set past the comment block, whose
-  length is the first line's ``comment_lines=N``. Suppressed counts print as ``<10``; values derived
-  from them are empty; the ``suppressed`` column is ``true`` on such rows.
+* CSV: a plain header row and data, nothing else, so any reader opens it as it is. The title,
+  SYNTHETIC mark, suppression note and provenance go in a sidecar ``<stem>.csv-metadata.json``
+  (the W3C "CSV on the Web" convention: ``dc:title``, ``dc:source``, notes, one entry per column).
+  Suppressed counts print as ``<10`` or ``(s)``; values derived from them are empty; the
+  ``suppressed`` column is ``true`` on such rows. Every cell that a spreadsheet would read as
+  a formula (starting with ``=``, ``+``, ``-``, ``@``, TAB or CR, unless it is a number) is
+  prefixed with ``'`` (OWASP's advice for CSV injection): :func:`neutralise_cell`.
 * Markdown: a bold caption above the table (and the SYNTHETIC mark), notes and provenance in
-  an italic footnote below.
-* LaTeX: a ``table`` float with ``\\caption``, a booktabs tabular (``\\toprule``,
-  ``\\midrule``, ``\\bottomrule``; needs ``\\usepackage{booktabs}``) and a footnotesize note
-  below; provenance also as ``%`` comments at the top of the file.
+  an italic footnote below; text is escaped for Markdown and HTML (:func:`md_escape`).
+* LaTeX: a ``table`` float holding a ``threeparttable`` (caption, booktabs tabular, notes that
+  wrap at the table's width); needs ``\\usepackage{booktabs,threeparttable}``. Provenance also as
+  ``%`` comments at the top of the file. Long text columns are set as ragged ``p`` columns so
+  the table fits ``\\textwidth``.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -64,21 +67,63 @@ def latex_escape(text: str) -> str:
     return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group(0)], text)
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", r"\|")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def neutralise_cell(text: str) -> str:
+    """A CSV cell a spreadsheet cannot run: formula-like text gets a leading ``'``."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|])")
+
+
+def md_escape(text: str) -> str:
+    """Text that Markdown prints literally: HTML escaped, Markdown punctuation backslashed."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False).replace("\n", " "))
+
+
+_md_escape = md_escape
 
 
 def suppression_note(threshold: int = DEFAULT_THRESHOLD) -> str:
     return (
-        f"Counts from 1 to {threshold - 1} are suppressed ({marker(threshold)}); where one "
-        f"suppressed count could be recovered from a total, the next smallest count is "
-        f"suppressed too, marked {SECONDARY_MARKER}; rates and percentages derived from a "
-        f"suppressed count are left blank."
+        f"Counts from 1 to {threshold - 1} are suppressed ({marker(threshold)}); further "
+        f"counts, marked {SECONDARY_MARKER}, are suppressed so that none of them can be "
+        f"recovered from totals or from the other tables and charts of the release; rates and "
+        f"percentages derived from a suppressed count are left blank."
     )
 
 
 def _is_integer(dtype: pl.DataType) -> bool:
     return dtype.is_integer()
+
+
+_NUMERIC_TEXT = re.compile(r"^([-+]?[\d.,]+( \(reference\))?|\[[-\d., ]+\]|not estimable)$")
+
+
+def _numbers_as_text(col: pl.Series) -> bool:
+    """A text column of formatted numbers (an estimate, an interval, "not estimable"): set
+    right-aligned like numbers."""
+    if col.dtype != pl.String:
+        return False
+    cells = [v for v in col.to_list() if v]
+    return bool(cells) and all(_NUMERIC_TEXT.match(v) for v in cells)
+
+
+_MINUS = re.compile(r"(?<![\w])-(?=\d)")
+
+
+def _tex_cell(text: str) -> str:
+    """A cell escaped for LaTeX, with a minus sign (not a hyphen) before a negative number."""
+    return (
+        _MINUS.sub(r"\\textminus{}", latex_escape(text))
+        if _MINUS.search(text)
+        else latex_escape(text)
+    )
 
 
 def format_table(
@@ -105,7 +150,7 @@ def format_table(
     for c in cols:
         dtype = df.schema[c]
         numeric = dtype.is_numeric()
-        aligns.append("r" if numeric else "l")
+        aligns.append("r" if numeric or _numbers_as_text(df[c]) else "l")
         for i, v in enumerate(df[c].to_list()):
             if kinds[c][i]:
                 cell = cell_marker(kinds[c][i], threshold)
@@ -128,7 +173,8 @@ def format_table(
 def _csv_line(cells: Sequence[str]) -> str:
     out = []
     for cell in cells:
-        if any(ch in cell for ch in ',"\n\r') or cell.startswith("#"):
+        cell = neutralise_cell(cell)
+        if any(ch in cell for ch in ',"\n\r'):
             cell = '"' + cell.replace('"', '""') + '"'
         out.append(cell)
     return ",".join(out)
@@ -149,13 +195,28 @@ def table_header_lines(
 def write_csv(
     df: pl.DataFrame, path: Path, provenance: Provenance, caption: str, threshold: int
 ) -> Path:
+    """The CSV (header and data only) and its ``-metadata.json`` sidecar with the provenance."""
     cols, rows, _ = format_table(df, threshold, for_csv=True)
     has_supp = SUPPRESSED_FLAG in df.columns
     notes = table_header_lines(provenance, caption, threshold, has_supp)
-    comment = [f"# comment_lines={len(notes) + 1}"] + ["# " + n.replace("\n", " ") for n in notes]
     body = [_csv_line(cols)] + [_csv_line(r) for r in rows]
-    path.write_text("\n".join(comment + body) + "\n", encoding="utf-8")
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    sidecar = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": path.name,
+        "dc:title": caption,
+        "dc:source": provenance.source,
+        "dc:created": provenance.generated.isoformat(),
+        "notes": notes,
+        "provenance": provenance.as_dict(),
+        "tableSchema": {"columns": [{"name": c, "titles": c} for c in cols]},
+    }
+    metadata_path(path).write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def metadata_path(csv_path: Path) -> Path:
+    return csv_path.with_name(csv_path.name + "-metadata.json")
 
 
 def to_markdown(
@@ -166,10 +227,16 @@ def to_markdown(
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
     hidden: Sequence[str] = (),
+    column_groups: Sequence[tuple[str, int]] = (),
+    note: str = "",
 ) -> str:
     labels = dict(column_labels or {})
     cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
-    head = [_md_escape(labels.get(c, c)) for c in cols]
+    group_of = [g for g, span in column_groups for _ in range(span)] or [""] * len(cols)
+    head = [
+        _md_escape(f"{g}: {labels.get(c, c)}" if g else labels.get(c, c))
+        for c, g in zip(cols, group_of, strict=False)
+    ]
     sep = ["---:" if a == "r" else ":---" for a in aligns]
     out = [f"**{_md_escape(caption)}**", ""]
     if provenance.synthetic:
@@ -178,10 +245,42 @@ def to_markdown(
     out.append("| " + " | ".join(sep) + " |")
     out += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
     out.append("")
+    if note:
+        out += [f"*Note:* {_md_escape(note)}", ""]
     if SUPPRESSED_FLAG in df.columns:
-        out += [f"*Note:* {suppression_note(threshold)}", ""]
+        out += [f"*Suppression:* {_md_escape(suppression_note(threshold))}", ""]
     out.append(f"*{provenance.footnote()}*")
     return "\n".join(out) + "\n"
+
+
+# A text column whose longest cell is longer than this is set as a ragged p column.
+_WRAP_CHARS = 22
+
+
+def _latex_colspec(cols: Sequence[str], rows: list[list[str]], aligns: list[str], labels) -> str:
+    spec = []
+    for k, (c, a) in enumerate(zip(cols, aligns, strict=True)):
+        longest = max([len(r[k]) for r in rows] + [len(labels.get(c, c))])
+        if a == "l" and longest > _WRAP_CHARS:
+            # About 0.5 em per character in an 11 pt article; at most 4.2 cm so numbers fit.
+            width = min(3.4, 0.16 * min(longest, 30))
+            spec.append(r">{\raggedright\arraybackslash}p{" + f"{width:.1f}cm" + "}")
+        else:
+            spec.append(a)
+    return "@{}" + "".join(spec) + "@{}"
+
+
+_HEAD_CHARS = 8
+
+
+def _latex_head(text: str, align: str) -> str:
+    """A header cell stacked over lines of about 11 characters, so headers do not set the
+    width of a column of numbers."""
+    lines = textwrap.wrap(text, _HEAD_CHARS, break_on_hyphens=False) or [""]
+    if len(lines) == 1:
+        return latex_escape(text)
+    inner = r"\\".join(latex_escape(ln) for ln in lines)
+    return r"\begin{tabular}[b]{@{}" + align + "@{}}" + inner + r"\end{tabular}"
 
 
 def to_latex(
@@ -193,10 +292,12 @@ def to_latex(
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
     hidden: Sequence[str] = (),
+    column_groups: Sequence[tuple[str, int]] = (),
+    note: str = "",
 ) -> str:
     labels = dict(column_labels or {})
     cols, rows, aligns = format_table(df, threshold, float_formats, hidden=hidden)
-    notes = []
+    notes = [latex_escape(note)] if note else []
     if provenance.synthetic:
         notes.append(r"\textbf{" + latex_escape(SYNTHETIC_MARK) + ".}")
     if SUPPRESSED_FLAG in df.columns:
@@ -205,25 +306,51 @@ def to_latex(
     out = [f"% {SYNTHETIC_MARK}"] if provenance.synthetic else []
     out += [f"% {provenance.footnote()}"]
     out += [
-        "% Requires \\usepackage{booktabs}.",
+        "% Requires \\usepackage{booktabs,threeparttable,array}.",
         r"\begin{table}[htbp]",
-        r"\centering",
+        r"\centering\small",
+        r"\begin{threeparttable}",
         r"\caption{" + latex_escape(caption) + "}",
         r"\label{tab:" + re.sub(r"[^A-Za-z0-9:-]", "-", label) + "}",
-        r"\begin{tabular}{" + "".join(aligns) + "}",
+        r"\begin{tabular}{" + _latex_colspec(cols, rows, aligns, labels) + "}",
         r"\toprule",
-        " & ".join(latex_escape(labels.get(c, c)) for c in cols) + r" \\",
+    ]
+    if column_groups:
+        heads, rules, at = [], [], 1
+        for text, span in column_groups:
+            heads.append(
+                r"\multicolumn{" + f"{span}" + "}{c}{" + latex_escape(text) + "}" if text else ""
+            )
+            if text:
+                rules.append(r"\cmidrule(lr){" + f"{at}-{at + span - 1}" + "}")
+            at += span
+        out.append(" & ".join(h for h in _spread(column_groups, heads)) + r" \\")
+        out.append(" ".join(rules))
+    out += [
+        " & ".join(
+            _latex_head(labels.get(c, c), a) if a == "r" else latex_escape(labels.get(c, c))
+            for c, a in zip(cols, aligns, strict=True)
+        )
+        + r" \\",
         r"\midrule",
     ]
-    out += [" & ".join(latex_escape(c) for c in r) + r" \\" for r in rows]
+    out += [" & ".join(_tex_cell(c) for c in r) + r" \\" for r in rows]
     out += [
         r"\bottomrule",
         r"\end{tabular}",
-        r"\par\smallskip",
-        r"\parbox{\linewidth}{\footnotesize " + " ".join(notes) + "}",
-        r"\end{table}",
+        r"\begin{tablenotes}[flush left]\footnotesize\raggedright",
     ]
+    out += [r"\item " + n for n in notes]
+    out += [r"\end{tablenotes}", r"\end{threeparttable}", r"\end{table}"]
     return "\n".join(out) + "\n"
+
+
+def _spread(groups: Sequence[tuple[str, int]], heads: list[str]) -> list[str]:
+    """One cell per group: a multicolumn for a named group, empty cells for an unnamed one."""
+    cells = []
+    for (text, span), head in zip(groups, heads, strict=True):
+        cells += [head] if text else [""] * span
+    return cells
 
 
 def to_html(
@@ -265,6 +392,8 @@ def export_table(
     total_col: str | None = None,
     column_labels: Mapping[str, str] | None = None,
     float_formats: Mapping[str, str] | None = None,
+    column_groups: Sequence[tuple[str, int]] = (),
+    note: str = "",
     formats: Sequence[str] = TABLE_FORMATS,
 ) -> dict[str, Path]:
     """Write ``<stem>.csv``, ``.md``, ``.tex`` into `out_dir`; returns {format: path}.
@@ -295,7 +424,17 @@ def export_table(
     if "md" in formats:
         p = out / f"{stem}.md"
         p.write_text(
-            to_markdown(df, provenance, caption, threshold, column_labels, float_formats, hidden),
+            to_markdown(
+                df,
+                provenance,
+                caption,
+                threshold,
+                column_labels,
+                float_formats,
+                hidden,
+                column_groups,
+                note,
+            ),
             encoding="utf-8",
         )
         paths["md"] = p
@@ -303,7 +442,16 @@ def export_table(
         p = out / f"{stem}.tex"
         p.write_text(
             to_latex(
-                df, provenance, caption, stem, threshold, column_labels, float_formats, hidden
+                df,
+                provenance,
+                caption,
+                stem,
+                threshold,
+                column_labels,
+                float_formats,
+                hidden,
+                column_groups,
+                note,
             ),
             encoding="utf-8",
         )

@@ -33,6 +33,9 @@ def closures_table(df: pl.DataFrame) -> TableSpec:
         df, ("category_label", "pd_closures", "pct_of_pd_closures", "pending_share"), "closures"
     )
     cols = ["category_label", "pd_closures", "pct_of_pd_closures"]
+    # The two kinds of PD closure (DESIGN §4), when the input carries them.
+    split = [c for c in ("admin_closed", "terminated") if c in df.columns]
+    cols += split
     has_pending = "pending_cases" in df.columns
     if has_pending:
         cols.append("pending_cases")
@@ -41,14 +44,17 @@ def closures_table(df: pl.DataFrame) -> TableSpec:
     total = {
         "category_label": TOTAL_LABEL,
         "pd_closures": int(df["pd_closures"].sum()),
-        "pct_of_pd_closures": 100.0,
-        "pending_share": 100.0,
+        # A share of nothing is no share: blank when the total is zero.
+        "pct_of_pd_closures": 100.0 if df["pd_closures"].sum() else None,
+        "pending_share": 100.0 if has_pending and df["pending_cases"].sum() else None,
         "is_total": True,
     }
+    for c in split:
+        total[c] = int(df[c].sum())
     if has_pending:
         total["pending_cases"] = int(df["pending_cases"].sum())
     frame = pl.concat([body, pl.DataFrame([total], schema=body.schema)], how="vertical")
-    counts = ["pd_closures"] + (["pending_cases"] if has_pending else [])
+    counts = ["pd_closures", *split] + (["pending_cases"] if has_pending else [])
     derived = {"pct_of_pd_closures": ["pd_closures"]}
     if has_pending:
         derived["pending_share"] = ["pending_cases"]
@@ -56,8 +62,9 @@ def closures_table(df: pl.DataFrame) -> TableSpec:
         stem="closures_table",
         title="PD closures and pending docket by lead charge",
         definition=(
-            "PD closures completed in the window by lead (most serious) NTA charge, with each "
-            "category's share of all PD closures and of the docket pending at the window's start."
+            "PD closures completed in the window by lead (most serious) NTA charge, admin-closed "
+            "and terminated, with each category's share of all PD closures and of the docket "
+            "pending on the pending date."
         ),
         frame=frame,
         export_kwargs={
@@ -67,9 +74,11 @@ def closures_table(df: pl.DataFrame) -> TableSpec:
             "column_labels": {
                 "category_label": "Lead charge",
                 "pd_closures": "PD closures",
-                "pct_of_pd_closures": "% of PD closures",
+                "pct_of_pd_closures": "Share (%)",
+                "admin_closed": "Admin-closed",
+                "terminated": "Terminated",
                 "pending_cases": "Pending cases",
-                "pending_share": "% of pending docket",
+                "pending_share": "Share of pending (%)",
             },
             "float_formats": {"pct_of_pd_closures": "{:.1f}", "pending_share": "{:.1f}"},
         },

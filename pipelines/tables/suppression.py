@@ -139,12 +139,15 @@ def suppress(
         flags[col] = flag
 
     out = df.with_columns(
-        [pl.when(pl.Series(flags[c])).then(None).otherwise(pl.col(c)).alias(c) for c in count_cols]
+        [
+            pl.when(pl.Series(flags[c], dtype=pl.Boolean)).then(None).otherwise(pl.col(c)).alias(c)
+            for c in count_cols
+        ]
     )
     for dcol, sources in derived.items():
         hit = [any(flags[s][i] for s in sources if s in flags) for i in range(n)]
         out = out.with_columns(
-            pl.when(pl.Series(hit)).then(None).otherwise(pl.col(dcol)).alias(dcol)
+            pl.when(pl.Series(hit, dtype=pl.Boolean)).then(None).otherwise(pl.col(dcol)).alias(dcol)
         )
 
     cells = [_SEP.join(sorted(t)) for t in tokens]

@@ -60,6 +60,6 @@ def test_closures_table_adds_a_total_row_and_suppresses_against_it(tmp_path, rea
     assert spec.frame["category_label"].to_list()[-1] == TOTAL_LABEL
     assert spec.frame["pd_closures"].to_list()[-1] == 4 + 250 + 6400 + 5000
     index = build_report(tmp_path, real_provenance, {}, [spec])
-    csv = pl.read_csv(tmp_path / "closures_table.csv", comment_prefix="#", infer_schema=False)
+    csv = pl.read_csv(tmp_path / "closures_table.csv", infer_schema=False)
     assert csv["pd_closures"].to_list() == ["<10", "(s)", "6400", "5000", "11654"]
     assert "SYNTHETIC" not in index.read_text(encoding="utf-8")

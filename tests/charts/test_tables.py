@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 import re
 
 import polars as pl
 
 from pipelines.charts.provenance import SYNTHETIC_MARK
-from pipelines.tables.export import export_table, latex_escape
+from pipelines.tables.export import export_table, latex_escape, metadata_path
 
 
 def _table() -> pl.DataFrame:
@@ -33,17 +34,21 @@ def _export(tmp_path, provenance, **kw):
     )
 
 
-def test_csv_has_provenance_comments_and_suppressed_cells(tmp_path, synthetic_provenance):
+def test_csv_is_plain_with_provenance_in_its_sidecar(tmp_path, synthetic_provenance):
     paths = _export(tmp_path, synthetic_provenance)
     text = paths["csv"].read_text(encoding="utf-8")
-    header = [line for line in text.splitlines() if line.startswith("#")]
-    n_comment = int(re.match(r"# comment_lines=(\d+)", header[0]).group(1))
-    assert n_comment == len(header)
-    assert any(SYNTHETIC_MARK in line for line in header)
-    assert any("release synthetic-2026-04" in line for line in header)
-    assert any("git abc1234def" in line for line in header)
+    assert not any(line.startswith("#") for line in text.splitlines())
+    assert text.splitlines()[0] == "lead_charge,pd_closures,pct_of_pd_closures,is_total,suppressed"
+    sidecar = json.loads(metadata_path(paths["csv"]).read_text(encoding="utf-8"))
+    notes = " ".join(sidecar["notes"])
+    assert SYNTHETIC_MARK in notes and "release synthetic-2026-04" in notes
+    assert "git abc1234def" in notes
+    assert [c["name"] for c in sidecar["tableSchema"]["columns"]][:2] == [
+        "lead_charge",
+        "pd_closures",
+    ]
 
-    df = pl.read_csv(paths["csv"], comment_prefix="#", infer_schema=False)
+    df = pl.read_csv(paths["csv"], infer_schema=False)
     assert df["lead_charge"].to_list() == _table()["lead_charge"].to_list()
     # Primary cell prints the marker, the complementary cell (smallest other) prints (s),
     # their percentages are empty, the total stays.
@@ -62,8 +67,9 @@ def test_markdown_has_caption_mark_note_and_no_small_count(tmp_path, synthetic_p
     rows = [line for line in lines if line.startswith("| ")]
     # The total flag drives suppression but is not printed.
     assert rows[0] == "| lead_charge | pd_closures | pct_of_pd_closures |"
-    assert rows[2] == "| Aggravated felony | <10 |  |"
-    assert rows[3] == "| Other_criminal & drugs | (s) |  |"
+    # Text is escaped for HTML: the marker renders as <10, a label cannot become markup.
+    assert rows[2] == "| Aggravated felony | &lt;10 |  |"
+    assert rows[3] == "| Other_criminal &amp; drugs | (s) |  |"
     assert rows[4] == "| EWI #1 | 3,000 | 70.5 |"
     assert rows[5] == "| Total | 4,254 | 100.0 |"
     assert "release synthetic-2026-04" in md and "Counts from 1 to 9 are suppressed" in md
@@ -71,9 +77,9 @@ def test_markdown_has_caption_mark_note_and_no_small_count(tmp_path, synthetic_p
 
 def test_latex_is_booktabs_escaped_and_suppressed(tmp_path, synthetic_provenance):
     tex = _export(tmp_path, synthetic_provenance)["tex"].read_text(encoding="utf-8")
-    body = tex[tex.index(r"\begin{tabular}") : tex.index(r"\end{tabular}")]
+    body = tex[tex.index(r"\begin{tabular}") : tex.rindex(r"\end{tabular}")]
     assert body.index(r"\toprule") < body.index(r"\midrule") < body.index(r"\bottomrule")
-    assert r"\begin{tabular}{lrr}" in tex
+    assert r"\begin{tabular}{@{}lrr@{}}" in tex
     assert r"Other\_criminal \& drugs & (s) &  \\" in body
     assert r"EWI \#1 & 3,000 & 70.5 \\" in body
     assert r"Aggravated felony & \textless{}10 &  \\" in body
@@ -87,10 +93,10 @@ def test_latex_is_booktabs_escaped_and_suppressed(tmp_path, synthetic_provenance
 
 def test_real_release_has_no_synthetic_mark(tmp_path, real_provenance):
     paths = _export(tmp_path, real_provenance)
-    for p in paths.values():
+    for p in [*paths.values(), metadata_path(paths["csv"])]:
         text = p.read_text(encoding="utf-8")
         assert "SYNTHETIC" not in text
-        assert "release 2026-04" in text
+        assert "release 2026-04" in text or p.suffix == ".csv"
 
 
 def test_latex_escape_handles_every_special_character():
@@ -114,5 +120,5 @@ def test_table_without_counts_to_suppress_is_exported_as_is(tmp_path, real_prove
     md = paths["md"].read_text(encoding="utf-8")
     assert "| crim | 0.412 | 0.0012 |" in md and "| term | Odds ratio | p_value |" in md
     assert "suppressed" not in md
-    csv = pl.read_csv(paths["csv"], comment_prefix="#")
+    csv = pl.read_csv(paths["csv"])
     assert csv.equals(coefs)

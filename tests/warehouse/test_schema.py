@@ -94,3 +94,26 @@ def test_table_preview_is_a_typed_dagster_table_of_the_release(con):
         {"era": "Morton", "era_start": "2011-06-17", "era_end": None},
         {"era": "Johnson", "era_start": "2014-11-20", "era_end": None},
     ]
+
+
+def test_table_preview_of_a_count_table_shows_no_counts(con):
+    """A preview is published to anyone with the UI and has no room for complementary
+    suppression: the counts of an aggregate table are not shown, its labels are."""
+    import polars as pl
+
+    from pipelines.assets.common import table_preview
+    from pipelines.publish.preview import HIDDEN
+
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    con.execute(
+        "CREATE OR REPLACE TABLE marts.pd_closures_by_category AS SELECT * FROM (VALUES "
+        "('a', 1, 'aggravated_felony', 'Aggravated felony', 2), "
+        "('a', 2, 'other_criminal', 'Other criminal', 1)) "
+        "t(release_id, row_order, lead_charge_category, category_label, pd_closures)"
+    )
+    preview = table_preview(con, "marts.pd_closures_by_category", "a")
+    rows = [r.data for r in preview.records]
+    assert [r["pd_closures"] for r in rows] == [HIDDEN, HIDDEN]
+    assert [r["row_order"] for r in rows] == [1, 2]
+    assert [r["category_label"] for r in rows] == ["Aggravated felony", "Other criminal"]
+    assert pl.Series([r["pd_closures"] for r in rows]).dtype == pl.String
