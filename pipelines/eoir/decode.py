@@ -77,6 +77,7 @@ class DecodeStats:
     lone_cr: int = 0
     lines: int = 0  # lines in the cleaned file, header included
     blank_lines: list[int] = field(default_factory=list)  # 1-based line numbers
+    decode_seconds: float = 0.0
 
 
 def _to_utf8(block: bytes, stats: DecodeStats) -> bytes:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.eoir.archive import Member, Release, ReleaseError
-from pipelines.eoir.columns import TableSpec, generic_spec, map_header
+from pipelines.eoir.archive import INGESTED, UNREADABLE, Member, Release, ReleaseError
+from pipelines.eoir.columns import KNOWN_LOOKUPS, TableSpec, generic_spec, map_header
 from pipelines.eoir.decode import (
     LONE_CR_PLACEHOLDER,
     DiskFullError,
@@ -60,6 +60,14 @@ CREATE TABLE IF NOT EXISTS raw.rejects (
     release_id VARCHAR, source_table VARCHAR, source_file VARCHAR, source_line BIGINT,
     reason VARCHAR, raw_text VARCHAR)
 """
+# Every member of a release and what was done with it (ingested, read, not used by this
+# pipeline, refused, unreadable): nothing in a release is skipped without a word.
+MEMBERS_DDL = """
+CREATE TABLE IF NOT EXISTS raw.release_members (
+    release_id VARCHAR, member VARCHAR, kind VARCHAR, size_bytes BIGINT,
+    compressed_bytes BIGINT, loaded_into VARCHAR, action VARCHAR, detail VARCHAR,
+    listed_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (release_id, member))
+"""
 REPAIRS_DDL = """
 CREATE TABLE IF NOT EXISTS raw.repairs (
     release_id VARCHAR, source_table VARCHAR, source_line BIGINT, repair VARCHAR)
@@ -83,6 +91,8 @@ class TableAudit:
     latin1_fallback_bytes: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
+    # Where the time went: decode (clean to UTF-8), read (DuckDB's reader), classify, insert.
+    phase_seconds: dict[str, float] = field(default_factory=dict)
     repairs_by_kind: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
 
@@ -104,8 +114,38 @@ class TableAudit:
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in (AUDIT_DDL, REJECTS_DDL, REPAIRS_DDL):
+    for ddl in (AUDIT_DDL, REJECTS_DDL, REPAIRS_DDL, MEMBERS_DDL):
         con.execute(ddl)
+
+
+def record_members(con: duckdb.DuckDBPyConnection, release: Release) -> None:
+    """List every member of `release` in raw.release_members (outcomes already there are kept)."""
+    _ensure_tables(con)
+    con.executemany(
+        "INSERT INTO raw.release_members VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp) "
+        "ON CONFLICT DO NOTHING",
+        [
+            (
+                release.release_id,
+                e.path,
+                e.kind,
+                e.size,
+                e.compressed_size,
+                e.table,
+                e.action,
+                e.detail,
+            )
+            for e in release.entries
+        ],
+    )
+
+
+def _set_member_outcome(con, release: Release, member: Member, action: str, detail: str) -> None:
+    con.execute(
+        "UPDATE raw.release_members SET action = ?, detail = ?, listed_at = current_timestamp "
+        "WHERE release_id = ? AND member = ?",
+        [action, detail, release.release_id, release.shown(member)],
+    )
 
 
 def _q(name: str) -> str:
@@ -121,6 +161,25 @@ def ingest_table(
     progress: Callable[[int], None] | None = None,
 ) -> TableAudit:
     """Load `member` of `release` into raw.<member.name> (replacing this release's rows)."""
+    _ensure_tables(con)
+    record_members(con, release)
+    try:
+        audit = _ingest_table(con, release, member, spec, tmp_dir, progress)
+    except ReleaseError as exc:
+        _set_member_outcome(con, release, member, UNREADABLE, str(exc))
+        raise
+    _set_member_outcome(
+        con,
+        release,
+        member,
+        INGESTED,
+        f"raw.{member.name}: {audit.lines_read:,} lines, {audit.loaded_as_is:,} as-is, "
+        f"{audit.repaired:,} repaired, {audit.rejected:,} rejected",
+    )
+    return audit
+
+
+def _ingest_table(con, release, member, spec, tmp_dir, progress) -> TableAudit:
     t0 = time.perf_counter()
     release_id = release.release_id
     where = f"{release.source}:{member.path}" if release.is_zip else member.path
@@ -129,6 +188,7 @@ def ingest_table(
     try:
         with release.open(member) as fh:
             stats = decode_stream(fh, tmp, progress)
+        stats.decode_seconds = time.perf_counter() - t0
     except EncodingError as exc:
         raise ReleaseError(
             f"{where}: the file is {exc} text (it starts with that byte-order mark), not the "
@@ -218,55 +278,65 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
     width = n + SPARE_COLUMNS
     col = [f"c{i}" for i in range(1, width + 1)]  # c1..cn the header's columns, then the spares
 
-    for t in ("__rows", "__status", "__skips", "__reader_errors", "__reader_scans"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    con.execute("DROP VIEW IF EXISTS __classified")
-    con.execute("DROP VIEW IF EXISTS __lines")
-    # DuckDB's parallel reader keeps the file order (insertion order is preserved), so a row's
-    # position plus the lines it skipped (blank lines; lines it refused) is its source line.
-    # nullstr is a lone NUL, which the cleaned file cannot hold: an empty field stays '' and only
-    # the padding of a short row is NULL, so the NULLs tell how many fields a line had.
+    _drop_scratch(con)
+    pk_ok = f"coalesce(regexp_full_match(trim(c{pk_pos}), '\\d+'), false)" if pk_pos else "true"
+    col_specs = _columns_for(spec, columns, table)
+    spares = col[n:]
+    # DuckDB's parallel reader keeps the file order, and WITH ORDINALITY numbers its rows in that
+    # order; the row's number plus the lines the reader skipped before it (blank lines; lines it
+    # refused) is its source line. nullstr is a lone NUL, which the cleaned file cannot hold: an
+    # empty field stays '' and only the padding of a short row is NULL, so the NULLs tell how
+    # many fields a line had. The file is parsed twice, because parsing is cheap next to writing
+    # (1M A_TblCase rows: 4 s to parse, 37 s to write as a table): once to find the few lines
+    # that are not plainly right, once streaming straight into raw.<Table>.
     columns_arg = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in col) + "}"
+
+    def reader(rejects: bool) -> str:
+        keep = (
+            "store_rejects=true, rejects_table='__reader_errors', rejects_scan='__reader_scans', "
+        )
+        return (
+            f"read_csv(?, columns={columns_arg}, delim='\\t', quote='', escape='', header=false, "
+            "skip=1, auto_detect=false, new_line='\\n', nullstr=chr(0), null_padding=true, "
+            f"strict_mode=true, ignore_errors=true, {keep if rejects else ''}"
+            f"max_line_size={MAX_LINE_BYTES}) WITH ORDINALITY"
+        )
+
+    plainly_ok = f"c{n} IS NOT NULL AND {spares[0]} IS NULL AND {pk_ok}"
+    fields_list = f"list_filter([{', '.join(col)}], lambda x: x IS NOT NULL)"
     con.execute(
-        f"""CREATE TEMP TABLE __rows AS SELECT * FROM read_csv(?, columns={columns_arg},
-            delim='\\t', quote='', escape='', header=false, skip=1, auto_detect=false,
-            new_line='\\n', nullstr=chr(0), null_padding=true, strict_mode=true,
-            ignore_errors=true, store_rejects=true, rejects_table='__reader_errors',
-            rejects_scan='__reader_scans', max_line_size={MAX_LINE_BYTES})""",
+        f"CREATE TEMP TABLE __odd AS SELECT ordinality, * FROM {reader(True)} "
+        f"WHERE NOT ({plainly_ok})",
         [str(tmp)],
     )
+    t_read = time.perf_counter()
     refused = con.execute(
         "SELECT line, min(error_type)::VARCHAR, any_value(csv_line), max(line_byte_position) "
         "FROM __reader_errors GROUP BY line ORDER BY line"
     ).fetchall()
-    rows_read = con.execute("SELECT count(*) FROM __rows").fetchall()[0][0]
     lines_total = stats.lines - 1
     skipped = sorted({*stats.blank_lines, *(r[0] for r in refused)})
-    if rows_read + len(skipped) != lines_total:
-        raise ReleaseError(
-            f"{where}: {lines_total} lines after the header, but the reader returned "
-            f"{rows_read} rows, {len(refused)} refused and {len(stats.blank_lines)} blank lines. "
-            "Nothing was loaded; please report this with the file."
-        )
-    if skipped:
-        # Row r (0-based) is source line r + 2 + (lines skipped before it). Skipped line L_i
-        # (i-th, 1-based) precedes every row r >= L_i - 1 - i.
+    # Row number o (1-based) is source line o + 1 + #{i : K_i <= o}, where the i-th skipped line
+    # (1-based) L_i gives K_i = L_i - i: the number of the first row after it.
+    starts = [line - i for i, line in enumerate(skipped, 1)]
+    if not starts:
+        line_of = "ordinality + 1"
+    elif len(starts) <= 64:
+        line_of = "ordinality + 1 + " + " + ".join(f"(ordinality >= {k})::BIGINT" for k in starts)
+    else:
         con.execute("CREATE TEMP TABLE __skips (k BIGINT, i BIGINT)")
         con.executemany(
             "INSERT INTO __skips VALUES (?, ?)",
-            [(line - 1 - i, i) for i, line in enumerate(skipped, 1)],
+            list(zip(starts, range(1, len(starts) + 1), strict=True)),
         )
-        con.execute(
-            """CREATE TEMP VIEW __lines AS SELECT r.rowid + 2 + coalesce(s.i, 0) AS source_line,
-                   r.* FROM __rows r ASOF LEFT JOIN
-                   (SELECT k, max(i) AS i FROM __skips GROUP BY k) s ON r.rowid >= s.k"""
-        )
+        line_of = None
+    if line_of:
+        lines_view = f"SELECT {line_of} AS source_line, * FROM __odd"
     else:
-        con.execute("CREATE TEMP VIEW __lines AS SELECT rowid + 2 AS source_line, * FROM __rows")
-
-    pk_ok = f"regexp_full_match(trim(c{pk_pos}), '\\d+')" if pk_pos else "true"
-    col_specs = _columns_for(spec, columns, table)
-    spares = col[n:]
+        lines_view = (
+            "SELECT r.ordinality + 1 + coalesce(s.i, 0) AS source_line, r.* FROM __odd r "
+            "ASOF LEFT JOIN (SELECT k, max(i) AS i FROM __skips GROUP BY k) s ON r.ordinality >= s.k"
+        )
     # Fields a line had: the header's columns up to the first NULL, then the filled spares.
     k_expr = (
         f"CASE WHEN {spares[0]} IS NOT NULL THEN {n} + "
@@ -280,10 +350,14 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
     # makes a row one field too long, with an empty last field. Rows that fail go to `repair`.
     fits_all = " AND ".join(fits_sql(f"c{i + 1}", c) for i, c in enumerate(col_specs)) or "true"
     spares_empty = " AND ".join(f"coalesce({c}, '') = ''" for c in spares)
+    # Only the lines that are not plainly 'ok' get a status (a handful in a 12.7M-row table), with
+    # their fields when they go to the repair or to raw.rejects.
     con.execute(
         f"""
-        CREATE TEMP VIEW __classified AS
-        SELECT *, CASE
+        CREATE TEMP TABLE __status AS
+        SELECT ordinality, source_line, status,
+            CASE WHEN status = 'anomalous' OR status LIKE 'reject:%' THEN {fields_list} END AS f
+        FROM (SELECT *, CASE
             WHEN k = 1 AND trim(c1) = '' THEN 'reject:blank line'
             WHEN NOT ({pk_ok}) THEN 'reject:invalid primary key'
             WHEN k = {n} THEN 'ok'
@@ -291,16 +365,8 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
             WHEN k < {n} AND ({fits_all}) THEN 'repair:short_row_padded'
             WHEN k < {n} THEN 'reject:short row with fields out of place'
             ELSE 'anomalous' END AS status
-        FROM (SELECT *, {k_expr} AS k FROM __lines)
+            FROM (SELECT *, {k_expr} AS k FROM ({lines_view})))
         """
-    )
-    # One scan decides every line; only the lines that are not plainly 'ok' are kept (a handful in
-    # a 12.7M-row table), with their fields when they go to the repair or to raw.rejects.
-    fields_list = f"list_filter([{', '.join(col)}], lambda x: x IS NOT NULL)"
-    con.execute(
-        "CREATE TEMP TABLE __status AS SELECT source_line, status, "
-        f"CASE WHEN status = 'anomalous' OR status LIKE 'reject:%' THEN {fields_list} END AS f "
-        "FROM __classified WHERE status <> 'ok'"
     )
     restore_cr = stats.lone_cr > 0
 
@@ -384,13 +450,27 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
 
     select_cols = ", ".join(out(c, i) for i, c in enumerate(columns))
     missing_cols = "".join(f", NULL::VARCHAR AS {_q(c)}" for c in mapping.missing)
-    # Every line but the rejected and the anomalous ones, straight from __rows (an anti-join on
-    # the few excluded line numbers).
+    excluded = (
+        "SELECT ordinality FROM __status WHERE status = 'anomalous' OR status LIKE 'reject:%'"
+    )
+    # Every row but the rejected and the anomalous ones, streamed from the reader (an anti-join on
+    # the few excluded row numbers).
+    if line_of:
+        source = f"SELECT {line_of} AS source_line, * FROM {reader(False)}"
+    else:
+        source = (
+            f"SELECT r.ordinality + 1 + coalesce(s.i, 0) AS source_line, r.* FROM {reader(False)} r "
+            "ASOF LEFT JOIN (SELECT k, max(i) AS i FROM __skips GROUP BY k) s ON r.ordinality >= s.k"
+        )
     bulk = (
         f"SELECT ?::VARCHAR AS release_id, source_line, {select_cols}{missing_cols} "
-        "FROM __lines WHERE source_line NOT IN (SELECT source_line FROM __status "
-        "WHERE status = 'anomalous' OR status LIKE 'reject:%')"
+        f"FROM ({source}) WHERE ordinality NOT IN ({excluded})"
     )
+    n_excluded = con.execute(f"SELECT count(*) FROM ({excluded})").fetchall()[0][0]
+    n_sql_repaired = con.execute(
+        "SELECT count(*) FROM __status WHERE status LIKE 'repair:%'"
+    ).fetchall()[0][0]
+    t_classified = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
         exists = con.execute(
@@ -398,15 +478,22 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
             [table],
         ).fetchall()[0][0]
         if not exists:
-            con.execute(f"CREATE TABLE {target} AS {bulk} LIMIT 0", [release_id])
+            con.execute(f"CREATE TABLE {target} AS {bulk} LIMIT 0", [release_id, str(tmp)])
         else:
             have = {r[0].upper() for r in con.execute(f"DESCRIBE {target}").fetchall()}
             for c in [*columns, *mapping.missing]:
                 if c.upper() not in have:
                     con.execute(f"ALTER TABLE {target} ADD COLUMN {_q(c)} VARCHAR")
             con.execute(f"DELETE FROM {target} WHERE release_id = ?", [release_id])
-        # __rows is in file order already (DuckDB keeps insertion order): no sort needed.
-        con.execute(f"INSERT INTO {target} BY NAME {bulk}", [release_id])
+        # The reader yields file order and the insert keeps it: no sort needed.
+        inserted = con.execute(f"INSERT INTO {target} BY NAME {bulk}", [release_id, str(tmp)])
+        rows_read = inserted.fetchall()[0][0] + n_excluded
+        if rows_read + len(skipped) != lines_total:
+            raise ReleaseError(
+                f"{where}: {lines_total} lines after the header, but the reader returned "
+                f"{rows_read} rows, {len(refused)} refused and {len(stats.blank_lines)} blank "
+                "lines. Nothing was loaded; please report this with the file."
+            )
         if repaired_rows:
             names = ["release_id", "source_line", *columns]
             placeholders = ", ".join("?" for _ in names)
@@ -442,6 +529,7 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
             ).fetchall()
         )
         anomalous_n = counts.pop("anomalous", 0)
+        assert counts.get("repaired", 0) == n_sql_repaired
         python_repaired = len(repaired_rows)
         python_rejected = len(rejects)
         lines_read = lines_total
@@ -486,6 +574,12 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
             ).fetchall()
         )
         audit.seconds = time.perf_counter() - t0
+        audit.phase_seconds = {
+            "decode": round(stats.decode_seconds, 2),
+            "read": round(t_read - t0 - stats.decode_seconds, 2),
+            "classify": round(t_classified - t_read, 2),
+            "insert": round(audit.seconds - (t_classified - t0), 2),
+        }
         con.execute(
             "INSERT INTO raw.load_audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, current_timestamp)",
             [
@@ -511,17 +605,40 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         con.execute("ROLLBACK")
         raise
     finally:
-        con.execute("DROP VIEW IF EXISTS __classified")
-        con.execute("DROP VIEW IF EXISTS __lines")
-        for t in ("__status", "__skips", "__rows", "__reader_errors", "__reader_scans"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        _drop_scratch(con)
     return audit
+
+
+def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("__status", "__skips", "__odd", "__reader_errors", "__reader_scans"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def read_lookup_text(release: Release, member: Member) -> str:
     """A lookup's whole text, decoded like the core tables (lookups are small)."""
     with release.open(member) as fh:
         return decode_bytes(fh.read())
+
+
+def ingest_lookups(
+    con: duckdb.DuckDBPyConnection, release: Release, tmp_dir: Path
+) -> tuple[list[TableAudit], dict[str, str]]:
+    """Load every known lookup of `release`; one that cannot be read is reported, not loaded.
+
+    Returns the audits and, per lookup that could not be loaded, why (also in
+    raw.release_members). Staging falls back to data/reference for a lookup that is missing."""
+    record_members(con, release)
+    audits, problems = [], {}
+    for member in release.lookups():
+        try:
+            audits.append(ingest_table(con, release, member, None, tmp_dir))
+        except ReleaseError as exc:
+            problems[member.name] = str(exc)
+    for name in KNOWN_LOOKUPS:
+        if name.lower() in release.refused:
+            problems[name] = release.refused[name.lower()]
+    ensure_lookup_tables(con)
+    return audits, problems
 
 
 def ensure_lookup_tables(con: duckdb.DuckDBPyConnection) -> None:
