@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -116,18 +117,42 @@ class Release:
 
     @contextmanager
     def open(self, member: Member) -> Iterator[IO[bytes]]:
+        """The member's bytes. Only errors of reading the zip become a 'corrupt' ReleaseError;
+        an error of the caller (a full temp disk while decoding) passes through as it is."""
         if self.is_zip:
             try:
-                with zipfile.ZipFile(self.source) as zf, zf.open(member.path) as fh:
-                    yield fh
+                zf = zipfile.ZipFile(self.source)
+                fh = zf.open(member.path)
             except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
-                raise ReleaseError(
-                    f"{self.source}: cannot read {member.path} from the zip ({exc}). "
-                    "The file is truncated or corrupt: download the release again."
-                ) from exc
+                raise self._corrupt(member, exc) from exc
+            try:
+                yield _CheckedReader(fh, lambda exc: self._corrupt(member, exc))
+            finally:
+                fh.close()
+                zf.close()
         else:
             with open(member.path, "rb") as fh:
                 yield fh
+
+    def _corrupt(self, member: Member, exc: BaseException) -> ReleaseError:
+        return ReleaseError(
+            f"{self.source}: cannot read {member.path} from the zip ({exc}). "
+            "The file is truncated or corrupt: download the release again."
+        )
+
+
+class _CheckedReader:
+    """A zip member's stream whose read errors name the release and say what to do."""
+
+    def __init__(self, fh: IO[bytes], wrap):
+        self._fh = fh
+        self._wrap = wrap
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._fh.read(n)
+        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, zlib.error) as exc:
+            raise self._wrap(exc) from exc
 
 
 def release_id_for(release_date: date | None, synthetic: bool, fallback: str) -> str:
@@ -163,15 +188,16 @@ def _limit_problem(name: str, size: int, compressed: int | None, is_lookup: bool
     if size > cap:
         return (
             f"{name} is {size / 1e6:,.0f} MB uncompressed, beyond the limit of {cap / 1e6:,.0f} MB "
-            f"for {'a lookup' if is_lookup else 'one table'} ({env}); refused before decompression"
+            f"for {'a lookup' if is_lookup else 'one table'}; refused before decompression. "
+            f"If the file is genuine, raise {env}"
         )
     if compressed is not None and size > limits.RATIO_EXEMPT_BYTES:
         ratio = size / max(compressed, 1)
         if ratio > limits.MAX_COMPRESSION_RATIO:
             return (
                 f"{name} would expand {ratio:,.0f}x ({compressed:,} -> {size:,} bytes), beyond the "
-                f"limit of {limits.MAX_COMPRESSION_RATIO}x (PD_EOIR_MAX_COMPRESSION_RATIO); refused "
-                "before decompression"
+                f"limit of {limits.MAX_COMPRESSION_RATIO}x; refused before decompression. If the "
+                "file is genuine, raise PD_EOIR_MAX_COMPRESSION_RATIO"
             )
     return ""
 

@@ -398,6 +398,9 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
     # Lines the reader refused: too many fields for the spare columns (judged here by the same
     # rules as in SQL), or longer than MAX_LINE_BYTES (quarantined with the start of the text).
     for line, error_type, text, _pos in refused:
+        # DuckDB's copy of a refused line starts with the newlines of blank lines before it; a
+        # line itself never holds one.
+        text = text.lstrip("\n") if text is not None else None
         if error_type == "TOO MANY COLUMNS" and text is not None:
             fields = text.split("\t")
             status = _line_status(fields, col_specs, pk_pos)
