@@ -37,6 +37,7 @@ from pipelines.eoir.decode import (
 )
 from pipelines.eoir.limits import MAX_LINE_BYTES
 from pipelines.eoir.repair import MAX_EXTRA_FIELDS, fits, fits_sql, repair_row
+from pipelines.settings import SQL_DIR
 
 log = logging.getLogger(__name__)
 
@@ -46,32 +47,6 @@ log = logging.getLogger(__name__)
 SPARE_COLUMNS = MAX_EXTRA_FIELDS + 1
 # How much of an over-long or unreadable line raw.rejects keeps.
 REJECT_TEXT_CHARS = 2000
-
-AUDIT_DDL = """
-CREATE TABLE IF NOT EXISTS raw.load_audit (
-    release_id VARCHAR, source_table VARCHAR, source_file VARCHAR, count_txt_rows BIGINT,
-    lines_read BIGINT, loaded_as_is BIGINT, repaired BIGINT, rejected BIGINT,
-    reconciled BOOLEAN, unknown_columns VARCHAR, missing_columns VARCHAR,
-    nul_bytes_stripped BIGINT, latin1_fallback_bytes BIGINT, bytes_read BIGINT,
-    seconds DOUBLE, loaded_at TIMESTAMP DEFAULT current_timestamp)
-"""
-REJECTS_DDL = """
-CREATE TABLE IF NOT EXISTS raw.rejects (
-    release_id VARCHAR, source_table VARCHAR, source_file VARCHAR, source_line BIGINT,
-    reason VARCHAR, raw_text VARCHAR)
-"""
-# Every member of a release and what was done with it (ingested, read, not used by this
-# pipeline, refused, unreadable): nothing in a release is skipped without a word.
-MEMBERS_DDL = """
-CREATE TABLE IF NOT EXISTS raw.release_members (
-    release_id VARCHAR, member VARCHAR, kind VARCHAR, size_bytes BIGINT,
-    compressed_bytes BIGINT, loaded_into VARCHAR, action VARCHAR, detail VARCHAR,
-    listed_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (release_id, member))
-"""
-REPAIRS_DDL = """
-CREATE TABLE IF NOT EXISTS raw.repairs (
-    release_id VARCHAR, source_table VARCHAR, source_line BIGINT, repair VARCHAR)
-"""
 
 
 @dataclass
@@ -113,9 +88,13 @@ class TableAudit:
         return d
 
 
+# The accounting tables every ingest writes (sql/ingest/*.sql).
+ACCOUNTING_TABLES = ("load_audit", "rejects", "repairs", "release_members")
+
+
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in (AUDIT_DDL, REJECTS_DDL, REPAIRS_DDL, MEMBERS_DDL):
-        con.execute(ddl)
+    for name in ACCOUNTING_TABLES:
+        con.execute((SQL_DIR / "ingest" / f"{name}.sql").read_text(encoding="utf-8"))
 
 
 def record_members(con: duckdb.DuckDBPyConnection, release: Release) -> None:
