@@ -270,8 +270,15 @@ def bench_ingest(cases: int, workdir: Path) -> list[Measured]:
     return results
 
 
-def bench_full(scale: float, workdir: Path, ice_rows: int, show_progress: bool = True):
-    """Run everything at `scale`; returns (Markdown report, run outcome)."""
+def bench_full(
+    scale: float,
+    workdir: Path,
+    ice_rows: int,
+    show_progress: bool = True,
+    skip: tuple[str, ...] = (),
+):
+    """Run everything at `scale` (but the assets in `skip`, e.g. "models/robustness", and what
+    depends on them); returns (Markdown report, run outcome)."""
     from pipelines.cli.runner import run_release
 
     cases = max(1000, int(REAL_CASES * scale))
@@ -295,7 +302,13 @@ def bench_full(scale: float, workdir: Path, ice_rows: int, show_progress: bool =
     floor += pandas_read(folder)
     with PeakRSS() as rss:
         t = time.perf_counter()
-        outcome = run_release(zip_path, settings, show_progress=show_progress)
+        selection = None
+        if skip:
+            import dagster as dg
+
+            skipped = dg.AssetSelection.assets(*[dg.AssetKey(k.split("/")) for k in skip])
+            selection = dg.AssetSelection.all() - skipped.downstream()
+        outcome = run_release(zip_path, settings, show_progress=show_progress, selection=selection)
         total = time.perf_counter() - t
     if not outcome.success:
         print(f"run failed: {outcome}", file=sys.stderr)
@@ -331,7 +344,9 @@ def bench_full(scale: float, workdir: Path, ice_rows: int, show_progress: bool =
         f"Measured by `python -m benchmarks full --scale {scale}` on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC: "
         f"{machine()}. DuckDB memory_limit {settings.duckdb_memory_limit}, threads {settings.duckdb_threads}. "
         f"SYNTHETIC release of {cases:,} cases (scale {scale} of the 2026 release), ICE workbook rows {ice_rows:,}. "
-        "The machine is shared and noisy: ratios within one run are what to read.\n",
+        "The machine is shared and noisy: ratios within one run are what to read."
+        + (f" Not run: {', '.join(skip)} and what depends on it." if skip else "")
+        + "\n",
         f"- whole pipeline: {total:,.0f} s wall (target <= 600 s at scale 1.0), peak RSS of the process tree "
         f"{gib(rss.peak)} (target <= 4 GiB), run {'succeeded' if outcome.success else 'FAILED'}",
         f"- by stage: {stage_line}",
@@ -392,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     scaling.add_argument(
         "--write", default=str(REPO_ROOT / "BENCHMARKS.md"), help="'' to not write"
     )
+    scaling.add_argument(
+        "--skip", default="", help="asset keys not to run, comma-separated (models/robustness)"
+    )
     models = sub.add_parser("models")
     models.add_argument("--rows", type=int, default=1_000_000)
     for p in (ing, full, scaling):
@@ -408,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_ingest(args.cases, workdir)
         return 0
     if args.command == "scaling":
-        return run_scaling([float(x) for x in args.scales.split(",")], workdir, args.write)
+        skip = tuple(k for k in args.skip.split(",") if k)
+        return run_scaling([float(x) for x in args.scales.split(",")], workdir, args.write, skip)
     report, _ = bench_full(args.scale, workdir, args.ice_rows)
     if args.write:
         Path(args.write).write_text("# Benchmarks\n\n" + report, encoding="utf-8")
@@ -416,14 +435,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_scaling(scales: list[float], workdir: Path, write: str) -> int:
+def run_scaling(scales: list[float], workdir: Path, write: str, skip: tuple[str, ...] = ()) -> int:
     from benchmarks import scaling
 
     entries = scaling.load()
     for scale in scales:
         ice_rows = max(1500, int(100_000 * scale))
-        report, _ = bench_full(scale, workdir, ice_rows)
+        report, _ = bench_full(scale, workdir, ice_rows, skip=skip)
         last = bench_full.last
+        last["run"]["skipped"] = list(skip)
         entries[str(scale)] = scaling.entry_for(
             scale, last["cases"], last["total"], last["peak"], last["stages"], last["run"]
         )
