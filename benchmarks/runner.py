@@ -283,7 +283,9 @@ def bench_full(
 
     cases = max(1000, int(REAL_CASES * scale))
     zip_path = generate(release_dir(workdir, cases), cases, ice_rows=ice_rows)
-    folder = workdir / "extracted"
+    # Everything a run writes is under its own folder, so runs at two scales cannot collide.
+    run_dir = workdir / f"run-{cases}"
+    folder = run_dir / "extracted"
     if folder.exists():
         shutil.rmtree(folder)
     import zipfile
@@ -291,9 +293,9 @@ def bench_full(
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(folder, members=[m for m in zf.namelist() if any(t in m for t in BIG_TABLES)])
     settings = Settings(
-        warehouse=workdir / "warehouse.duckdb",
-        reports_dir=workdir / "reports",
-        temp_dir=workdir / "tmp",
+        warehouse=run_dir / "warehouse.duckdb",
+        reports_dir=run_dir / "reports",
+        temp_dir=run_dir / "tmp",
         raw_dir=workdir,
     )
     settings.temp_dir.mkdir(parents=True, exist_ok=True)
@@ -427,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "scaling":
         skip = tuple(k for k in args.skip.split(",") if k)
-        return run_scaling([float(x) for x in args.scales.split(",")], workdir, args.write, skip)
+        scales = [float(x) for x in args.scales.split(",") if x]  # none: only rewrite the table
+        return run_scaling(scales, workdir, args.write, skip)
     report, _ = bench_full(args.scale, workdir, args.ice_rows)
     if args.write:
         Path(args.write).write_text("# Benchmarks\n\n" + report, encoding="utf-8")
@@ -438,18 +441,18 @@ def main(argv: list[str] | None = None) -> int:
 def run_scaling(scales: list[float], workdir: Path, write: str, skip: tuple[str, ...] = ()) -> int:
     from benchmarks import scaling
 
-    entries = scaling.load()
     for scale in scales:
         ice_rows = max(1500, int(100_000 * scale))
         report, _ = bench_full(scale, workdir, ice_rows, skip=skip)
         last = bench_full.last
         last["run"]["skipped"] = list(skip)
-        entries[str(scale)] = scaling.entry_for(
-            scale, last["cases"], last["total"], last["peak"], last["stages"], last["run"]
+        scaling.save_entry(
+            scaling.entry_for(
+                scale, last["cases"], last["total"], last["peak"], last["stages"], last["run"]
+            )
         )
-        (scaling.RESULTS / f"report-{scale}.md").parent.mkdir(parents=True, exist_ok=True)
         (scaling.RESULTS / f"report-{scale}.md").write_text(report, encoding="utf-8")
-        scaling.save(entries)
+    entries = scaling.load()
     table = scaling.markdown(entries)
     png = scaling.chart(entries)
     print(table)

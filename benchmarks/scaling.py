@@ -76,14 +76,21 @@ def _commit() -> str:
         return "unknown"
 
 
-def load(path: Path = RESULTS / "scaling.json") -> dict[str, dict]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+def load(results: Path = RESULTS) -> dict[str, dict]:
+    """Every scale's latest entry: one file per scale (entry-<scale>.json), so that two runs at
+    different scales never overwrite each other's figures."""
+    entries: dict[str, dict] = {}
+    for p in sorted(results.glob("entry-*.json")):
+        e = json.loads(p.read_text(encoding="utf-8"))
+        entries[str(e["scale"])] = e
+    return dict(sorted(entries.items(), key=lambda kv: float(kv[0])))
 
 
-def save(entries: dict[str, dict], path: Path = RESULTS / "scaling.json") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ordered = dict(sorted(entries.items(), key=lambda kv: float(kv[0])))
-    path.write_text(json.dumps(ordered, indent=1) + "\n", encoding="utf-8")
+def save_entry(entry: dict, results: Path = RESULTS) -> None:
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"entry-{entry['scale']}.json").write_text(
+        json.dumps(entry, indent=1) + "\n", encoding="utf-8"
+    )
 
 
 def entry_for(scale: float, cases: int, total: float, peak: int, stages: dict, run: dict) -> dict:
@@ -103,7 +110,9 @@ def entry_for(scale: float, cases: int, total: float, peak: int, stages: dict, r
 
 
 def markdown(entries: dict[str, dict]) -> str:
-    rows = sorted(entries.values(), key=lambda e: e["scale"])
+    """The table; a failed run is shown with its note but left out of the fitted exponents."""
+    shown = sorted(entries.values(), key=lambda e: e["scale"])
+    rows = [e for e in shown if e.get("succeeded", True)]
     head = (
         "| scale | cases | "
         + " | ".join(f"{s} s" for s in STAGES)
@@ -112,13 +121,13 @@ def markdown(entries: dict[str, dict]) -> str:
         + " | measured |"
     )
     lines = [head, "|" + "---|" * (len(STAGES) * 2 + 5)]
-    for e in rows:
+    for e in shown:
         lines.append(
             f"| {e['scale']} | {e['cases']:,} | "
             + " | ".join(f"{e['stages'][s]['seconds']:,.1f}" for s in STAGES)
             + f" | {e['total_seconds']:,.0f} | {e['peak_rss'] / 2**30:.2f} | "
             + " | ".join(f"{e['stages'][s]['peak_rss'] / 2**30:.2f}" for s in STAGES)
-            + f" | {e['measured_on']} ({e['commit']}) |"
+            + f" | {e['measured_on']} ({e['commit']}){'; ' + e['note'] if e.get('note') else ''} |"
         )
 
     def fmt(b):
