@@ -457,7 +457,8 @@ def run_scaling(scales: list[float], workdir: Path, write: str, skip: tuple[str,
     png = scaling.chart(entries)
     print(table)
     if write:
-        largest = max(entries, key=float)
+        ok = [k for k, e in entries.items() if e.get("succeeded", True)] or list(entries)
+        largest = max(ok, key=float)
         full_report = (scaling.RESULTS / f"report-{largest}.md").read_text(encoding="utf-8")
         Path(write).write_text(
             "# Benchmarks\n\n"
