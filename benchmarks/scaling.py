@@ -159,7 +159,8 @@ def chart(entries: dict[str, dict], out: Path = RESULTS / "scaling.png") -> Path
 
     recs = []
     for e in entries.values():
-        for s in STAGES:
+        # A failed run shows only the stages it finished (ingest), never a truncated later stage.
+        for s in STAGES if e.get("succeeded", True) else ("ingest",):
             st = e["stages"][s]
             recs.append(
                 {"cases": e["cases"], "stage": s, "measure": "seconds", "value": st["seconds"]}
