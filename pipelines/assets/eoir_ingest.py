@@ -12,7 +12,7 @@ from pipelines.assets.common import (
 )
 from pipelines.eoir.archive import open_release
 from pipelines.eoir.columns import CORE_TABLES, core_specs
-from pipelines.eoir.ingest import ensure_lookup_tables, ingest_table
+from pipelines.eoir.ingest import ingest_lookups, ingest_table
 from pipelines.resources import PipelineSettings, Warehouse
 
 
@@ -164,8 +164,9 @@ raw_table_assets = [make_raw_table_asset(t) for t in CORE_TABLES]
     partitions_def=release_partitions,
     pool=WAREHOUSE_POOL,
     description=(
-        "Every Lookup/*.csv of the release into raw.<lookup> (text, source line numbers), with the "
-        "same decoding and accounting as the core tables. Required lookups that the release lacks "
+        "Every known Lookup/*.csv of the release into raw.<lookup> (text, source line numbers), "
+        "with the same decoding and accounting as the core tables; every member of the release, "
+        "used or not, is listed in raw.release_members. Required lookups that the release lacks "
         "get an empty table, and staging falls back to data/reference for their codes."
     ),
     check_specs=[
@@ -189,11 +190,10 @@ def eoir_lookups(
     release = open_release(rc.release_path)
     from pipelines.eoir.columns import REQUIRED_LOOKUPS
 
-    audits = []
     with warehouse_session(context, settings, warehouse) as wh:
-        for member in release.lookups():
-            audits.append(ingest_table(wh.con, release, member, None, rc.settings.temp_dir))
-        ensure_lookup_tables(wh.con)
+        audits, unreadable = ingest_lookups(wh.con, release, rc.settings.temp_dir)
+    for name, why in unreadable.items():
+        context.log.warning(f"lookup {name} not loaded: {why}")
     present = {a.source_table.lower() for a in audits}
     missing = [name for name in REQUIRED_LOOKUPS if name.lower() not in present]
     if missing:
@@ -209,13 +209,15 @@ def eoir_lookups(
             "rejected": sum(a.rejected for a in audits),
             "missing_required_lookups": missing,
             "not_in_count_txt": not_counted,
+            "unreadable_lookups": unreadable,
         },
         check_results=[
             dg.AssetCheckResult(
                 check_name="lookups_reconciled",
-                passed=not unreconciled and all(a.accounted for a in audits),
+                passed=not unreconciled and not unreadable and all(a.accounted for a in audits),
                 metadata={
                     "unreconciled": unreconciled,
+                    "unreadable": unreadable,
                     "not_in_count_txt": not_counted,
                     "missing_required_lookups": missing,
                 },

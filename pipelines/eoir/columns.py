@@ -17,8 +17,9 @@ from pathlib import Path
 
 from pipelines.settings import REFERENCE_DIR
 
-# Suffixes EOIR appends to retired columns (2026-04 tbl_Court_Motions: `REJ_Remove`, ...).
-_RETIRED_SUFFIX = re.compile(r"_REMOVE$", re.IGNORECASE)
+# Suffixes EOIR appends to retired columns: `_Remove` (2026-04 tbl_Court_Motions: `REJ_Remove`,
+# ...) and `_TO_BE_REMOVED` (2025-10 D_TblAssociatedBond). Both map to the base name.
+_RETIRED_SUFFIX = re.compile(r"_(?:TO_BE_REMOVED|REMOVE)$", re.IGNORECASE)
 
 # The tables the analysis needs (docs/EOIR_FORMAT.md#release-layout). Lookups are loaded
 # generically.
@@ -41,6 +42,13 @@ REQUIRED_LOOKUPS: dict[str, tuple[str, ...]] = {
     "tblLookupCaseType": ("STRCODE", "STRDESCRIPTION"),
     "tblLookupCustodyStatus": ("STRCODE", "STRDESCRIPTION"),
 }
+
+
+# Every lookup this pipeline loads: the required ones, plus the alternative nationality table of
+# some releases (tblLookupAlienNat, docs/EOIR_FORMAT.md#lookup-tables) and the case-priority codes of
+# tbl_CasePriorityHistory. Other Lookup/ files are listed in raw.release_members as not used and
+# never become tables (a file named `rejects.csv` must not become raw.rejects).
+KNOWN_LOOKUPS: tuple[str, ...] = (*REQUIRED_LOOKUPS, "tblLookupAlienNat", "tblLookup_CasePriority")
 
 
 @dataclass(frozen=True)

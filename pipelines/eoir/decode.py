@@ -1,25 +1,45 @@
-"""Decode an EOIR text file into clean UTF-8 for DuckDB, streaming, in large chunks.
+"""Clean an EOIR text file into UTF-8 for DuckDB's own reader, streaming, in large chunks.
 
 EOIR files are not UTF-8: they are Windows-1252 (docs/EOIR_FORMAT.md#text-format, [RD]); bytes that
 cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) fall back to Latin-1, which is what the
 public readers that use `latin-1` see ([MB]). NUL bytes occur in core and lookup files ([MB]
-clean.py, [DD], [DK], [BF]) and are removed, as is 0x01, which we reserve as DuckDB's
-"never-a-delimiter" when reading whole lines. CRLF line ends are folded to LF (the line ending of
-current files is not established: docs/EOIR_FORMAT.md#open-questions question 2); DuckDB's reader
-cannot be told to do it (it takes a lone CR for a line end). Work is per chunk, never per row.
+clean.py, [DD], [DK], [BF]) and are removed, as is 0x01, which stands in for a lone CR in the
+cleaned file (see below). CRLF line ends are folded to LF (the line ending of current files is
+not established: docs/EOIR_FORMAT.md#open-questions question 2).
+
+DuckDB's reader cannot do these steps itself: its `latin-1` refuses the bytes 0x80-0x9F that
+cp1252 uses for curly quotes, it ends a line at a lone CR, and it skips blank lines without a
+trace. So one pass over the bytes does them, and on the way notes what DuckDB would otherwise
+hide: the line number of every blank line and the number of lines. Work is per chunk with
+numpy and bytes methods (memchr speed); only the rare non-ASCII bytes are mapped one by one.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
+import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+
 CHUNK = 16 << 20
 _DELETE = b"\x00\x01"
+# A lone CR (not part of CRLF) would end a line in DuckDB's reader; in the cleaned file it is
+# written as 0x01 (every real 0x01 was deleted first) and turned back into CR in SQL.
+LONE_CR_PLACEHOLDER = "\x01"
 _UNDEFINED_IN_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+# Byte-order marks of encodings an EOIR table is never published in; a file that starts with one
+# is named as such instead of being read as cp1252 garbage (a "renamed column" in the header).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+)
 
 
 def _latin1_fallback(err: UnicodeDecodeError):
@@ -27,6 +47,24 @@ def _latin1_fallback(err: UnicodeDecodeError):
 
 
 codecs.register_error("eoir_latin1_fallback", _latin1_fallback)
+
+# cp1252 byte -> its UTF-8 bytes, for the few non-ASCII bytes of a chunk.
+_UTF8_OF = [bytes([b]).decode("cp1252", errors="eoir_latin1_fallback").encode() for b in range(256)]
+
+
+class EncodingError(ValueError):
+    """The file is in an encoding EOIR does not publish (named in the message)."""
+
+
+class DiskFullError(OSError):
+    """The temp directory filled up; the half-written file was removed."""
+
+
+def bom_encoding(head: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    return None
 
 
 @dataclass
@@ -36,6 +74,51 @@ class DecodeStats:
     nul_bytes: int = 0
     control_bytes: int = 0
     latin1_fallback_bytes: int = 0
+    lone_cr: int = 0
+    lines: int = 0  # lines in the cleaned file, header included
+    blank_lines: list[int] = field(default_factory=list)  # 1-based line numbers
+    decode_seconds: float = 0.0
+
+
+def _to_utf8(block: bytes, stats: DecodeStats) -> bytes:
+    if block.isascii():
+        return block
+    arr = np.frombuffer(block, dtype=np.uint8)
+    high = np.flatnonzero(arr >= 0x80)
+    stats.latin1_fallback_bytes += int(np.isin(arr[high], list(_UNDEFINED_IN_CP1252)).sum())
+    if len(high) > len(block) // 64:  # mostly non-ASCII text: the codec is faster
+        return block.decode("cp1252", errors="eoir_latin1_fallback").encode("utf-8")
+    parts, prev = [], 0
+    for i in high.tolist():
+        parts.append(block[prev:i])
+        parts.append(_UTF8_OF[block[i]])
+        prev = i + 1
+    parts.append(block[prev:])
+    return b"".join(parts)
+
+
+class _LineCounter:
+    """Counts newlines across chunks and records the line number of each blank line."""
+
+    def __init__(self, stats: DecodeStats):
+        self.stats = stats
+        self.newlines = 0
+        self.last = -1  # global offset of the previous newline
+        self.offset = 0
+
+    def feed(self, out: bytes) -> None:
+        nl = np.flatnonzero(np.frombuffer(out, dtype=np.uint8) == 10)
+        if len(nl):
+            gaps = np.diff(nl, prepend=self.last - self.offset)
+            # newline number j (0-based) directly after newline j-1 ends the empty line j+1.
+            for j in np.flatnonzero(gaps == 1).tolist():
+                self.stats.blank_lines.append(self.newlines + j + 1)
+            self.last = self.offset + int(nl[-1])
+            self.newlines += len(nl)
+        self.offset += len(out)
+
+    def finish(self, last_byte: int | None) -> None:
+        self.stats.lines = self.newlines + (1 if last_byte not in (None, 10) else 0)
 
 
 def decode_stream(
@@ -44,44 +127,66 @@ def decode_stream(
     """Copy `src` to `dst_path` as UTF-8 with NUL/0x01 removed and CRLF folded to LF.
 
     A chunk boundary can split a multi-byte character only in the output, never in the input:
-    cp1252 is one byte per character, so chunks decode independently."""
+    cp1252 is one byte per character, so chunks decode independently. Raises EncodingError for a
+    UTF-16/32 byte-order mark and DiskFullError when the disk fills; the partial file is
+    removed whenever this function does not return."""
     stats = DecodeStats()
+    lines = _LineCounter(stats)
     carry = b""
-    with open(dst_path, "wb") as out:
-        while True:
-            block = src.read(CHUNK)
-            if not block:
-                break
-            stats.bytes_in += len(block)
-            if progress:
-                progress(len(block))
-            # memchr-fast membership tests first: most chunks have neither byte.
-            if b"\x00" in block or b"\x01" in block:
-                stats.nul_bytes += block.count(b"\x00")
-                stats.control_bytes += block.count(b"\x01")
-                block = block.translate(None, _DELETE)
-            block = carry + block
-            # A CR at the end of a chunk may be the first half of a CRLF split by the chunking.
-            if block.endswith(b"\r"):
-                block, carry = block[:-1], b"\r"
-            else:
-                carry = b""
-            if b"\r" in block:
-                block = block.replace(b"\r\n", b"\n")
-            out_bytes = _to_utf8(block, stats)
-            stats.bytes_out += len(out_bytes)
-            out.write(out_bytes)
-        if carry:
-            stats.bytes_out += len(carry)
-            out.write(carry)
+    last_byte = None
+    try:
+        with open(dst_path, "wb") as out:
+            first = True
+            while True:
+                block = src.read(CHUNK)
+                if not block:
+                    break
+                if first:
+                    name = bom_encoding(block[:4])
+                    if name:
+                        raise EncodingError(name)
+                    first = False
+                stats.bytes_in += len(block)
+                if progress:
+                    progress(len(block))
+                # memchr-fast membership tests first: most chunks have neither byte.
+                if b"\x00" in block or b"\x01" in block:
+                    stats.nul_bytes += block.count(b"\x00")
+                    stats.control_bytes += block.count(b"\x01")
+                    block = block.translate(None, _DELETE)
+                block = carry + block
+                # A CR at the end of a chunk may be the first half of a CRLF split by the chunking.
+                if block.endswith(b"\r"):
+                    block, carry = block[:-1], b"\r"
+                else:
+                    carry = b""
+                if b"\r" in block:
+                    block = block.replace(b"\r\n", b"\n")
+                    if b"\r" in block:
+                        stats.lone_cr += block.count(b"\r")
+                        block = block.replace(b"\r", LONE_CR_PLACEHOLDER.encode())
+                out_bytes = _to_utf8(block, stats)
+                if out_bytes:
+                    lines.feed(out_bytes)
+                    last_byte = out_bytes[-1]
+                    stats.bytes_out += len(out_bytes)
+                    out.write(out_bytes)
+            if carry:
+                stats.lone_cr += 1
+                lines.feed(LONE_CR_PLACEHOLDER.encode())
+                last_byte = 1
+                stats.bytes_out += 1
+                out.write(LONE_CR_PLACEHOLDER.encode())
+    except BaseException as exc:
+        dst_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            free = shutil.disk_usage(dst_path.parent).free
+            raise DiskFullError(
+                exc.errno, f"{dst_path.parent} is full ({free / 1e6:,.0f} MB free)"
+            ) from exc
+        raise
+    lines.finish(last_byte)
     return stats
-
-
-def _to_utf8(block: bytes, stats: DecodeStats) -> bytes:
-    if block.isascii():
-        return block
-    stats.latin1_fallback_bytes += sum(block.count(bytes([b])) for b in _UNDEFINED_IN_CP1252)
-    return block.decode("cp1252", errors="eoir_latin1_fallback").encode("utf-8")
 
 
 def decode_bytes(data: bytes) -> str:

@@ -4,7 +4,6 @@
 -- (charts, tables, index.html, appendix, extracts) reads them from here, never from the
 -- environment of the process that exports, so a file can only say what the warehouse holds.
 -- `proceedings` is the number of rows of marts.proceedings the other marts were computed from.
--- check: unique(release_id)
 SELECT
     CAST(getvariable('release_id') AS VARCHAR) AS release_id,
     CAST(getvariable('window_start') AS DATE) AS window_start,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks import BIG_TABLES, REAL_CASES, bench_full
+from benchmarks.runner import BIG_TABLES, REAL_CASES, bench_full
 
 
 def test_full_benchmark_runs_every_asset_at_scale_001(tmp_path):
