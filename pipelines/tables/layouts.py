@@ -33,7 +33,7 @@ def closures_table(df: pl.DataFrame) -> TableSpec:
         df, ("category_label", "pd_closures", "pct_of_pd_closures", "pending_share"), "closures"
     )
     cols = ["category_label", "pd_closures", "pct_of_pd_closures"]
-    # The two kinds of PD closure (DESIGN §4), when the input carries them.
+    # The two kinds of PD closure (docs/DECISIONS.md#pd-rule), when the input carries them.
     split = [c for c in ("admin_closed", "terminated") if c in df.columns]
     cols += split
     has_pending = "pending_cases" in df.columns
