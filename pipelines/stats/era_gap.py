@@ -37,7 +37,7 @@ from pipelines.stats.design import _level_name, as_polars
 from pipelines.stats.eras import ERA_KEYS, ERA_LABELS, era_expr
 from pipelines.stats.grouped_logit import GroupedLogitResult, fit_grouped_logit
 from pipelines.stats.margins import discrete_change, std_error
-from pipelines.stats.tables import wald_columns
+from pipelines.stats.result_tables import wald_columns
 
 
 @dataclass
