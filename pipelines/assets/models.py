@@ -20,14 +20,14 @@ CONTROLS = ["custody", "represented", "nationality_group", "nta_age_band"]
 MAIN_CATEGORICAL = ["lead_charge_category", *CONTROLS]
 FIXED_EFFECTS = ["court", "period"]
 COHORTS = {"completions": "marts.model_cells_completions", "pending": "marts.model_cells_pending"}
-MIN_CLUSTERS = 2
 # Leave-one-court-out refits the main model once per court (about 60 in a real release). The
 # sparse Newton engine gives the same fit as statsmodels' GLM (tests/stats compare both with the
 # row-level fit) in a fraction of the time on ~10^5 cells with ~150 dummies; the headline model
 # stays on statsmodels.
 LOCO_ENGINE = "sparse_newton"
 # The random-intercept model (variational Bayes) runs on rows, not cells: above this many rows it
-# uses a documented random subsample (pipelines.stats.expand_cells); 200,000 rows take ~3 min.
+# uses a seeded Bernoulli subsample of the rows (pipelines.stats.expand_cells), whose fraction is
+# stored with the results; 50,000 rows take well under a minute.
 RI_MAX_ROWS = 50_000
 MAIN_TABLES = (
     "coefficients",
@@ -49,39 +49,6 @@ def _with_ids(frame: pl.DataFrame, release_id: str, model: str) -> pl.DataFrame:
     return frame.select(
         pl.lit(release_id).alias("release_id"), pl.lit(model).alias("model"), pl.all()
     )
-
-
-def not_estimable_reason(cells: pl.DataFrame) -> str:
-    """Why a cohort cannot be modelled, or '' when it can."""
-    if cells.height == 0:
-        return "no cells"
-    if cells["court"].n_unique() < MIN_CLUSTERS:
-        return f"fewer than {MIN_CLUSTERS} courts (clusters)"
-    y, n = int(cells["pd_closures"].sum()), int(cells["n"].sum())
-    if y == 0 or y == n:
-        return "outcome has no variation (no PD closures, or all)"
-    if cells["lead_charge_category"].n_unique() < 2:
-        return "a single lead-charge category"
-    return ""
-
-
-def _diag_row(model: str, cells: pl.DataFrame, reason: str = "", d: dict | None = None) -> dict:
-    d = d or {}
-    return {
-        "model": model,
-        "estimated": not reason,
-        "reason": reason,
-        "converged": bool(d["converged"]) if "converged" in d else None,
-        "n_obs": int(d.get("n_obs") or (cells["n"].sum() if cells.height else 0)),
-        "n_cells": int(d.get("n_cells") or cells.height),
-        "n_clusters": int(
-            d.get("n_clusters") or (cells["court"].n_unique() if cells.height else 0)
-        ),
-        "pseudo_r2": d.get("pseudo_r2_mcfadden"),
-        "log_likelihood": d.get("log_likelihood"),
-        "separation": json.dumps(d.get("separation", []), default=str),
-        "details": json.dumps(d, default=str),
-    }
 
 
 def _write_all(con, release_id: str, frames: dict[str, list[pl.DataFrame]]) -> dict[str, int]:
@@ -122,51 +89,28 @@ def _write_all(con, release_id: str, frames: dict[str, list[pl.DataFrame]]) -> d
 )
 def pd_logit(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
     """Main model: logit of PD closure on lead-charge category + controls + court and period FE."""
-    from pipelines.stats import fit_grouped_logit
+    from pipelines.stats.fit_release import fit_release_models, separation_problems
 
     rc = run_context(context, settings, warehouse)
-    frames: dict[str, list[pl.DataFrame]] = {t: [] for t in MAIN_TABLES}
-    diag_rows = []
     con = warehouse.connect(settings)
     try:
-        for cohort, table in COHORTS.items():
-            model = f"{cohort}_main"
-            cells = fetch_frame(con, f"SELECT * FROM {table} WHERE release_id = ?", [rc.release_id])
-            reason = not_estimable_reason(cells)
-            if reason:
-                context.log.warning(f"{model}: not estimated: {reason}")
-                diag_rows.append(_diag_row(model, cells, reason))
-                continue
-            try:
-                fit = fit_grouped_logit(
-                    cells,
-                    outcome_n="n",
-                    outcome_y="pd_closures",
-                    categorical=MAIN_CATEGORICAL,
-                    reference=REFERENCE,
-                    fixed_effects=FIXED_EFFECTS,
-                    cluster="court",
-                )
-            except ValueError as exc:  # not identified: recorded, not a crash
-                context.log.warning(f"{model}: not estimated: {exc}")
-                diag_rows.append(_diag_row(model, cells, f"not identified: {exc}"))
-                continue
-            d = fit.diagnostics
-            context.log.info(
-                f"{model}: converged={d.get('converged')} n={d.get('n_obs')} clusters={d.get('n_clusters')}"
+        inputs = {
+            cohort: (
+                fetch_frame(con, f"SELECT * FROM {table} WHERE release_id = ?", [rc.release_id]),
+                _no_charge_rows(con, cohort, rc.release_id),
             )
-            frames["coefficients"].append(_with_ids(fit.coefficients, rc.release_id, model))
-            frames["odds_ratios"].append(_with_ids(fit.odds_ratios, rc.release_id, model))
-            frames["marginal_effects"].append(
-                _with_ids(fit.average_marginal_effects(MAIN_CATEGORICAL), rc.release_id, model)
-            )
-            frames["predicted_probabilities"].append(
-                _with_ids(fit.predicted_probabilities("lead_charge_category"), rc.release_id, model)
-            )
-            diag_rows.append(_diag_row(model, cells, "", d))
-        diagnostics = pl.DataFrame(diag_rows, infer_schema_length=None)
+            for cohort, table in COHORTS.items()
+        }
+        out = fit_release_models(
+            inputs, categorical=MAIN_CATEGORICAL, reference=REFERENCE, fixed_effects=FIXED_EFFECTS
+        )
+        for line in out.log:
+            context.log.info(line)
+        frames = {
+            t: [_with_ids(f, rc.release_id, m) for m, f in parts] for t, parts in out.tables.items()
+        }
         frames["fit_diagnostics"] = [
-            diagnostics.select(pl.lit(rc.release_id).alias("release_id"), pl.all())
+            out.diagnostics.select(pl.lit(rc.release_id).alias("release_id"), pl.all())
         ]
         counts = _write_all(con, rc.release_id, frames)
         preview = (
@@ -181,6 +125,7 @@ def pd_logit(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
         )
     finally:
         con.close()
+    diagnostics = out.diagnostics
     for t in MAIN_TABLES:
         meta: dict = {"dagster/row_count": counts[t]}
         if t == "odds_ratios":
@@ -190,33 +135,50 @@ def pd_logit(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
                 markdown_table(diagnostics.drop("details", "separation"))
             )
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["models", t]), metadata=meta)
-    estimated = [r for r in diag_rows if r["estimated"]]
-    unconverged = [r["model"] for r in estimated if not r["converged"]]
+    estimated = diagnostics.filter(pl.col("estimated"))
+    unconverged = estimated.filter(~pl.col("converged").fill_null(False))["model"].to_list()
     yield dg.AssetCheckResult(
         asset_key=dg.AssetKey(["models", "fit_diagnostics"]),
         check_name="models_converged",
-        passed=bool(estimated) and not unconverged,
+        passed=estimated.height > 0 and not unconverged,
         # A release too small to model (the unit-test fixture) warns; a failed fit is an error.
-        severity=dg.AssetCheckSeverity.ERROR if estimated else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.ERROR if estimated.height else dg.AssetCheckSeverity.WARN,
         metadata={
-            "estimated": [r["model"] for r in estimated],
+            "estimated": estimated["model"].to_list(),
             "not_converged": unconverged,
             "not_estimated": json.dumps(
-                {r["model"]: r["reason"] for r in diag_rows if not r["estimated"]}
+                dict(diagnostics.filter(~pl.col("estimated")).select("model", "reason").iter_rows())
             ),
         },
+    )
+    problems = out.accounting_problems + separation_problems(
+        {f"{t}/{m}": f for t, parts in out.tables.items() for m, f in parts}
     )
     yield dg.AssetCheckResult(
         asset_key=dg.AssetKey(["models", "fit_diagnostics"]),
         check_name="separation_reported",
-        passed=True,
+        passed=not problems,
         metadata={
-            "models_with_separation": [
-                r["model"] for r in estimated if r["separation"] not in ("[]", "null")
-            ],
-            "note": "perfectly predicted cells are set aside, listed in fit_diagnostics.separation, never silently dropped",
+            "problems": problems[:20],
+            "firth_terms": json.dumps(out.firth_terms),
+            "note": "separated or rare levels: event counts, Firth estimate and profile interval, "
+            "no Wald SE/z/p; rows set aside reconcile with the input",
         },
     )
+
+
+def _no_charge_rows(con, cohort: str, release_id: str) -> int:
+    """Proceedings of the cohort without a charge record (left out of the model cells)."""
+    table = f"marts.cohort_{cohort}"
+    if not table_exists(con, table):
+        return 0
+    found = fetch_frame(
+        con,
+        f"SELECT count(*) AS n FROM {table} WHERE release_id = ? "
+        "AND lead_charge_category = 'no_charge_recorded'",
+        [release_id],
+    )
+    return int(found["n"][0])
 
 
 # The era model compares criminal with immigration-only lead charges (issue 4: "the
@@ -247,6 +209,7 @@ ERA_GROUPS = {
 )
 def era_gap(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
     from pipelines.stats import fit_era_gap
+    from pipelines.stats.fit_release import not_estimable_reason
 
     rc = run_context(context, settings, warehouse)
     con = warehouse.connect(settings)
@@ -322,6 +285,7 @@ def era_gap(context: dg.AssetExecutionContext, settings: PipelineSettings, wareh
 )
 def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
     from pipelines.stats import fit_court_random_intercepts, fit_grouped_lpm, leave_one_court_out
+    from pipelines.stats.fit_release import not_estimable_reason
 
     rc = run_context(context, settings, warehouse)
     con = warehouse.connect(settings)

@@ -24,6 +24,7 @@ the `separation_reported` asset check fails on any.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -384,7 +385,7 @@ def separation_problems(tables: Mapping[str, pl.DataFrame]) -> list[str]:
                     .to_list()
                 ):
                     problems.append(f"{name}: {r} has status {hit['status'][0]} but a finite {col}")
-        if name == "predicted_probabilities":
+        if name.startswith("predicted_probabilities"):
             out = frame.filter((pl.col("ci_low") < 0) | (pl.col("ci_high") > 1))
             problems += [f"{name}: {lv} has an interval outside [0, 1]" for lv in out["level"]]
         count_cols = [
@@ -399,3 +400,115 @@ def separation_problems(tables: Mapping[str, pl.DataFrame]) -> list[str]:
         elif lead.filter(pl.col(count_cols[0]).is_null()).height:
             problems.append(f"{name}: lead-charge rows without event counts")
     return problems
+
+
+MIN_CLUSTERS = 2
+
+
+def not_estimable_reason(cells: pl.DataFrame) -> str:
+    """Why a cohort cannot be modelled, or '' when it can."""
+    if cells.height == 0:
+        return "no cells"
+    if cells["court"].n_unique() < MIN_CLUSTERS:
+        return f"fewer than {MIN_CLUSTERS} courts (clusters)"
+    y, n = int(cells["pd_closures"].sum()), int(cells["n"].sum())
+    if y == 0 or y == n:
+        return "outcome has no variation (no PD closures, or all)"
+    if cells["lead_charge_category"].n_unique() < 2:
+        return "a single lead-charge category"
+    return ""
+
+
+@dataclass
+class ReleaseModels:
+    """What the `pd_logit` asset writes: per table a list of (model name, frame)."""
+
+    tables: dict[str, list[tuple[str, pl.DataFrame]]]
+    diagnostics: pl.DataFrame  # one row per model
+    log: list[str]
+    firth_terms: dict[str, list[str]]
+    accounting_problems: list[str]
+
+
+def _diag_row(
+    model: str, cells: pl.DataFrame, no_charge: int, reason: str = "", d: dict | None = None
+) -> dict:
+    d = d or {}
+    n_in = int(cells["n"].sum()) if cells.height else 0
+    return {
+        "model": model,
+        "estimated": not reason,
+        "reason": reason,
+        "converged": bool(d["converged"]) if "converged" in d else None,
+        "n_obs": int(d.get("n_obs") or n_in),
+        "n_obs_cells_input": n_in,
+        "n_obs_perfectly_predicted": int(d.get("rows_perfectly_predicted") or 0),
+        # Proceedings of the cohort with no charge record: not in the model cells (no lead
+        # charge to compare), counted here so the cohort reconciles.
+        "n_obs_no_charge_recorded": int(no_charge),
+        "n_cells": int(d.get("n_cells") or cells.height),
+        "n_clusters": int(
+            d.get("n_clusters") or (cells["court"].n_unique() if cells.height else 0)
+        ),
+        "t_df": d.get("t_df"),
+        "pseudo_r2": d.get("pseudo_r2_mcfadden"),
+        "log_likelihood": d.get("log_likelihood"),
+        "ame_population": d.get("ame_population"),
+        "firth_terms": json.dumps(d.get("firth_terms", [])),
+        "firth_converged": (d.get("firth") or {}).get("converged"),
+        "bootstrap": json.dumps(d.get("bootstrap"), default=str),
+        "separation": json.dumps(d.get("separation", []), default=str),
+        "details": json.dumps(d, default=str),
+    }
+
+
+def fit_release_models(
+    inputs: Mapping[str, tuple[pl.DataFrame, int]],
+    *,
+    categorical: Sequence[str],
+    reference: Mapping[str, Any],
+    fixed_effects: Sequence[str],
+    **kwargs: Any,
+) -> ReleaseModels:
+    """Fit `<cohort>_main` for each cohort: `inputs` maps cohort -> (cells, proceedings without
+    a charge record). A cohort that cannot be modelled gets a diagnostics row saying why."""
+    tables: dict[str, list[tuple[str, pl.DataFrame]]] = {
+        "coefficients": [],
+        "odds_ratios": [],
+        "marginal_effects": [],
+        "predicted_probabilities": [],
+    }
+    rows, log, firth_terms, problems = [], [], {}, []
+    for cohort, (cells, no_charge) in inputs.items():
+        model = f"{cohort}_main"
+        reason = not_estimable_reason(cells)
+        if reason:
+            log.append(f"{model}: not estimated: {reason}")
+            rows.append(_diag_row(model, cells, no_charge, reason))
+            continue
+        try:
+            main = fit_main_model(
+                cells,
+                categorical=categorical,
+                reference=reference,
+                fixed_effects=fixed_effects,
+                **kwargs,
+            )
+        except ValueError as exc:  # not identified: recorded, not a crash
+            log.append(f"{model}: not estimated: {exc}")
+            rows.append(_diag_row(model, cells, no_charge, f"not identified: {exc}"))
+            continue
+        d = main.diagnostics
+        log.append(
+            f"{model}: converged={d['converged']} n={d['n_obs']} clusters={d['n_clusters']} "
+            f"firth terms={len(d['firth_terms'])}"
+        )
+        for t, frame in main.tables.items():
+            tables[t].append((model, frame))
+        firth_terms[model] = d["firth_terms"]
+        if d["n_obs"] + d["rows_perfectly_predicted"] != d["n_obs_input"]:
+            problems.append(f"{model}: rows in the fit and set aside do not add up to the input")
+        rows.append(_diag_row(model, cells, no_charge, "", d))
+    return ReleaseModels(
+        tables, pl.DataFrame(rows, infer_schema_length=None), log, firth_terms, problems
+    )
