@@ -175,7 +175,7 @@ class ScoreBootstrap:
         return float(np.mean(np.abs(draws) >= abs(t)))
 
     def interval(
-        self, estimate: float, std_error: float, alpha: float = 0.05, tol: float = 1e-3
+        self, estimate: float, std_error: float, alpha: float = 0.05, tol: float = 1e-2
     ) -> tuple[float, float]:
         """{b0 : p(b0) > alpha} by bisection on each side of the estimate (NaN if not bracketed)."""
 
