@@ -67,9 +67,9 @@ class SimulationDesign:
     #   multiplied by exp(tilt * court effect / court_sd), so charge mix is correlated with the
     #   court's PD propensity (leaving out court fixed effects biases the category effects);
     # - court_slope_sd: each court gets its own deviation, N(0, sd^2), from the category
-    #   effects (one draw per court and non-reference category, fixed by effects_seed), so rows
-    #   of a court are dependent beyond the court intercept (unclustered SEs are too small).
-    #   The truth reported is the average effect (the slopes have mean zero over courts).
+    #   effects (one draw per court and non-reference category, redrawn in every replication),
+    #   so rows of a court are dependent beyond the court intercept (unclustered SEs are too
+    #   small). The truth reported is the average effect (the deviations have mean zero).
     court_category_tilt: float = 0.0
     court_slope_sd: float = 0.0
 
@@ -88,9 +88,8 @@ class SimulationDesign:
         shares = rng.dirichlet(np.full(self.n_courts, self.court_size_concentration))
         return court, period, shares
 
-    def court_slopes(self) -> np.ndarray:
+    def court_slopes(self, rng: np.random.Generator) -> np.ndarray:
         """Court x category deviations (courts x categories; reference column 0), mean zero."""
-        rng = np.random.default_rng(self.effects_seed + 1)
         slopes = rng.normal(0.0, self.court_slope_sd, (self.n_courts, len(self.categories)))
         slopes -= slopes.mean(axis=0)
         slopes[:, 0] = 0.0
@@ -124,7 +123,7 @@ def simulate_rows(n_rows: int, seed: int, design: SimulationDesign | None = None
     u = rng.random(n_rows)
     cat = (u[:, None] > np.cumsum(by_court[court], axis=1)).sum(axis=1)
     cat = np.minimum(cat, len(d.categories) - 1)
-    eta += np.array([c for _, _, c in d.categories])[cat] + d.court_slopes()[court, cat]
+    eta += np.array([c for _, _, c in d.categories])[cat] + d.court_slopes(rng)[court, cat]
     columns.append(_labels([lv for lv, _, _ in d.categories], cat, "lead_charge_category"))
     for column, levels in (
         ("custody", d.custody),

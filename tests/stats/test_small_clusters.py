@@ -33,9 +33,7 @@ def _rowlevel_statistics(rows, fit, k, b0, weights):
     X = design_matrix(rows, fit.spec)
     y = rows["pd_closure"].cast(pl.Float64).to_numpy()
     others = np.arange(X.shape[1]) != k
-    res = sm.GLM(y, X[:, others], family=sm.families.Binomial(), offset=b0 * X[:, k]).fit(
-        tol=1e-12
-    )
+    res = sm.GLM(y, X[:, others], family=sm.families.Binomial(), offset=b0 * X[:, k]).fit(tol=1e-12)
     b = np.empty(X.shape[1])
     b[others], b[k] = res.params, b0
     p = expit(X @ b)
@@ -93,7 +91,10 @@ def test_effective_clusters_equal_their_rowlevel_definition_and_fall_with_unequa
     pr = expit(X @ fit.params)
     courts = rows["court"].to_numpy()
     s = np.array(
-        [(X[courts == c] * np.sqrt(pr * (1 - pr))[courts == c, None]).sum(0) for c in np.unique(courts)]
+        [
+            (X[courts == c] * np.sqrt(pr * (1 - pr))[courts == c, None]).sum(0)
+            for c in np.unique(courts)
+        ]
     )
     gamma = (s @ H_inv) ** 2
     ref = len(s) / (1 + gamma.var(axis=0) / gamma.mean(axis=0) ** 2)
