@@ -512,3 +512,116 @@ def fit_release_models(
     return ReleaseModels(
         tables, pl.DataFrame(rows, infer_schema_length=None), log, firth_terms, problems
     )
+
+
+LPM_ESTIMAND = (
+    "linear probability model: difference in P(PD closure) vs the reference level, least squares "
+    "on the logit's estimation sample (not an estimate of the logit's AME)"
+)
+RI_ESTIMAND = (
+    "approximate posterior (mean-field variational Bayes) of the log-odds with court random "
+    "intercepts; VB understates posterior spread"
+)
+
+
+def fit_robustness(
+    cells: pl.DataFrame,
+    *,
+    categorical: Sequence[str],
+    reference: Mapping[str, Any],
+    fixed_effects: Sequence[str],
+    ri_max_rows: int,
+    loco_engine: str = "sparse_newton",
+    min_events: int = RARE_MIN_EVENTS,
+) -> tuple[list[tuple[str, pl.DataFrame]], dict[str, str]]:
+    """The robustness models of the completions cohort, on the main logit's estimation sample
+    (the cells left after the separation checks), with rare and separated levels left out of the
+    comparisons that would give them spurious finite values. Returns (model, frame) parts and
+    notes on what was not estimated."""
+    from pipelines.stats.lpm import fit_grouped_lpm
+    from pipelines.stats.robustness import fit_court_random_intercepts, leave_one_court_out
+
+    notes: dict[str, str] = {}
+    parts: list[tuple[str, pl.DataFrame]] = []
+    fit = fit_grouped_logit(
+        cells,
+        categorical=categorical,
+        reference=reference,
+        fixed_effects=fixed_effects,
+        cluster="court",
+    )
+    sample = fit.cells
+    counts = term_event_counts(fit.X, fit.n, fit.y, fit.terms)
+    not_estimable = {
+        t
+        for t, k, s in zip(fit.terms, fit.kinds, fit.status, strict=True)
+        if k == "regressor" and (s != "estimated" or is_rare(*counts[t], min_events))
+    }
+    with_counts = pl.DataFrame(
+        {
+            "term": fit.terms,
+            "n_obs_with_term": [counts[t][0] for t in fit.terms],
+            "pd_closures_with_term": [counts[t][1] for t in fit.terms],
+        }
+    )
+    kwargs = dict(categorical=categorical, reference=reference)
+    try:
+        lpm = fit_grouped_lpm(sample, fixed_effects=fixed_effects, cluster="court", **kwargs)
+        parts.append(
+            (
+                "lpm",
+                lpm.coefficients.join(with_counts, on="term", how="left").with_columns(
+                    pl.lit(LPM_ESTIMAND).alias("estimand"),
+                    pl.lit(float(lpm.diagnostics["n_obs"])).alias("n_obs_model"),
+                ),
+            )
+        )
+    except ValueError as exc:
+        notes["lpm"] = f"not identified: {exc}"
+    try:
+        ri = fit_court_random_intercepts(
+            sample,
+            fixed_effects=[f for f in fixed_effects if f != "court"],
+            max_rows=ri_max_rows,
+            **kwargs,
+        )
+        d = ri.diagnostics
+        frame = ri.fixed_effects.join(with_counts, on="term", how="left").with_columns(
+            pl.when(pl.col("status") == "estimated")
+            .then(pl.lit("approximate_vb"))
+            .otherwise(pl.col("status"))
+            .alias("status"),
+            pl.lit(RI_ESTIMAND).alias("estimand"),
+            pl.lit(float(d["group_sd"])).alias("court_sd"),
+            pl.lit(float(d["group_log_sd_posterior_sd"])).alias("court_log_sd_posterior_sd"),
+            pl.lit(bool(d["converged"])).alias("converged"),
+            pl.lit(float(d["sampling_fraction"])).alias("sampling_fraction"),
+            pl.lit(float(d["n_rows_used"])).alias("n_rows_used"),
+        )
+        # Rare levels: the VB posterior is driven by the prior; not reported as an estimate.
+        rare = pl.col("term").is_in(sorted(not_estimable))
+        frame = frame.with_columns(
+            *(
+                pl.when(rare).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("posterior_mean", "posterior_sd", "ci_low", "ci_high")
+            ),
+            pl.when(rare)
+            .then(pl.lit("rare_or_separated_not_reported"))
+            .otherwise("status")
+            .alias("status"),
+        )
+        parts.append(("court_random_intercepts", frame))
+    except ValueError as exc:
+        notes["court_random_intercepts"] = f"not identified: {exc}"
+    try:
+        loco = leave_one_court_out(
+            sample, fixed_effects=fixed_effects, engine=loco_engine, **kwargs
+        ).summary
+        loco = loco.filter(~pl.col("term").is_in(sorted(not_estimable)))
+        parts.append(("leave_one_court_out", loco.join(with_counts, on="term", how="left")))
+        left = sorted(t for t in not_estimable if t.startswith(f"{HEADLINE_VARIABLE}["))
+        if left:
+            notes["leave_one_court_out"] = "rare or separated, not refitted: " + ", ".join(left)
+    except ValueError as exc:
+        notes["leave_one_court_out"] = f"not identified: {exc}"
+    return parts, notes
