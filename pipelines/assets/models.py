@@ -200,16 +200,20 @@ ERA_GROUPS = {
     description=(
         "The criminal-vs-immigration gap in P(PD closure) by policy era (Morton 2011-2014, Johnson "
         "2014-2017, 2017-2021, Mayorkas 2021-): a logit with lead-charge group x era, custody, "
-        "representation, court and year fixed effects, court-clustered; the gap is the average "
+        "representation, nationality group, time since NTA, court and year fixed effects, "
+        "court-clustered; the gap is the average "
         "marginal effect of a criminal (aggravated felony, other criminal) vs immigration-only "
         "(entry without inspection, other immigration) lead charge within each era, with its change "
-        "from the Morton era."
+        "from the Morton era (measure by_era / change_vs_first_era); the odds ratio within each era "
+        "(odds_ratio_by_era); a court-clustered Wald test of all group x era interactions "
+        "(interaction_test, with the fit's diagnostics in `details`); and a not_estimable row for "
+        "each era without estimable cells. Controls are the main model's."
     ),
     kinds={"duckdb", "python"},
 )
 def era_gap(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
     from pipelines.stats import fit_era_gap
-    from pipelines.stats.fit_release import not_estimable_reason
+    from pipelines.stats.fit_release import era_gap_parts, not_estimable_reason
 
     rc = run_context(context, settings, warehouse)
     con = warehouse.connect(settings)
@@ -229,22 +233,16 @@ def era_gap(context: dg.AssetExecutionContext, settings: PipelineSettings, wareh
                     cells,
                     group_levels=ERA_GROUPS,
                     reference="immigration",
-                    controls=("custody", "represented"),
+                    controls=CONTROLS,
                     fixed_effects=("court", "period"),
                 )
                 frames["era_gap"] = [
                     _with_ids(
-                        result.by_era.with_columns(pl.lit("by_era").alias("measure")),
+                        part.with_columns(pl.lit(measure).alias("measure")),
                         rc.release_id,
                         "era_gap",
-                    ),
-                    _with_ids(
-                        result.change_vs_first_era.with_columns(
-                            pl.lit("change_vs_first_era").alias("measure")
-                        ),
-                        rc.release_id,
-                        "era_gap",
-                    ),
+                    )
+                    for measure, part in era_gap_parts(result)
                 ]
             except ValueError as exc:
                 reason = f"not identified: {exc}"

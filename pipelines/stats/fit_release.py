@@ -625,3 +625,33 @@ def fit_robustness(
     except ValueError as exc:
         notes["leave_one_court_out"] = f"not identified: {exc}"
     return parts, notes
+
+
+def era_gap_parts(result: Any) -> list[tuple[str, pl.DataFrame]]:
+    """The rows of `models.era_gap` by measure, from an `era_gap.EraGapResult`."""
+    parts = [("by_era", result.by_era), ("change_vs_first_era", result.change_vs_first_era)]
+    if result.odds_ratio_by_era.height:
+        parts.append(("odds_ratio_by_era", result.odds_ratio_by_era))
+    if result.not_estimable.height:
+        parts.append(("by_era", result.not_estimable))
+    test = {k: v for k, v in result.interaction_test.items() if k != "left_out"}
+    parts.append(
+        (
+            "interaction_test",
+            pl.DataFrame(
+                [
+                    {
+                        "status": "estimated"
+                        if test.get("statistic") is not None
+                        else "not_estimable",
+                        "statistic": test.get("statistic"),
+                        "df": test.get("df"),
+                        "p_value": test.get("p_value"),
+                        "p_value_f": test.get("p_value_f"),
+                        "details": json.dumps(result.diagnostics, default=str),
+                    }
+                ]
+            ),
+        )
+    )
+    return [(m, p) for m, p in parts if p.height]
