@@ -320,3 +320,96 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
             "not_estimated": json.dumps(notes),
         }
     )
+
+
+# Groups for the event study and the court table: criminal vs immigration-only lead charges, as
+# in the era model.
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["models", "event_study"],
+            group_name="models",
+            deps=[dg.AssetKey(["marts", "pd_by_month"])],
+            description=(
+                "Monthly PD rate (PD closures / completions) of criminal and immigration-only lead "
+                "charges from 6 months before to 12 months after each policy date, with Wilson "
+                "intervals, and per policy the pooled rate 6 months after minus 6 months before "
+                "(Newcombe interval). Descriptive: timing, not effects."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+        dg.AssetSpec(
+            ["models", "court_heterogeneity"],
+            group_name="models",
+            deps=[dg.AssetKey(["marts", "model_cells_completions"])],
+            description=(
+                "Court-by-group log odds ratios (criminal vs immigration-only lead charge) from the "
+                "completions model with a group x court interaction, shrunk towards the mean by "
+                "empirical Bayes (DerSimonian-Laird), each court tested against the mean with "
+                "Benjamini-Hochberg q-values (FDR 5%); courts with too few PD closures are listed "
+                "with their counts as not estimated."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+    ],
+    partitions_def=release_partitions,
+    pool=WAREHOUSE_POOL,
+)
+def referee_tables(
+    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
+):
+    from pipelines.stats.heterogeneity import court_heterogeneity, event_study
+
+    rc = run_context(context, settings, warehouse)
+    con = warehouse.connect(settings)
+    notes: dict[str, str] = {}
+    frames: dict[str, list[pl.DataFrame]] = {"event_study": [], "court_heterogeneity": []}
+    try:
+        monthly = fetch_frame(
+            con,
+            "SELECT month, lead_charge_category, completions, pd_closures FROM marts.pd_by_month "
+            "WHERE release_id = ? AND lead_charge_category <> 'all'",
+            [rc.release_id],
+        )
+        dates = fetch_frame(
+            con,
+            "SELECT short_label, description, policy_date FROM staging.policy_dates "
+            "WHERE release_id = ? ORDER BY policy_date",
+            [rc.release_id],
+        )
+        policies = [(r[0], r[1], r[2]) for r in dates.iter_rows()]
+        if monthly.height and policies:
+            es = event_study(monthly, policies, ERA_GROUPS)
+            frames["event_study"] = [_with_ids(es, rc.release_id, "event_study")]
+        else:
+            notes["event_study"] = "no monthly completions or no policy dates"
+        cells = fetch_frame(
+            con, "SELECT * FROM marts.model_cells_completions WHERE release_id = ?", [rc.release_id]
+        )
+        if cells.height:
+            try:
+                table, diag = court_heterogeneity(
+                    cells,
+                    groups=ERA_GROUPS,
+                    reference_group="immigration",
+                    controls=CONTROLS,
+                )
+                frames["court_heterogeneity"] = [
+                    _with_ids(
+                        table.with_columns(pl.lit(json.dumps(diag, default=str)).alias("details")),
+                        rc.release_id,
+                        "court_heterogeneity",
+                    )
+                ]
+            except ValueError as exc:
+                notes["court_heterogeneity"] = f"not identified: {exc}"
+        for k, v in notes.items():
+            context.log.warning(f"{k}: {v}")
+        counts = _write_all(con, rc.release_id, frames)
+    finally:
+        con.close()
+    for t in frames:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["models", t]),
+            metadata={"dagster/row_count": counts[t], "not_estimated": notes.get(t, "")},
+        )
