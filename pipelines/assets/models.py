@@ -351,6 +351,17 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
             ),
             kinds={"duckdb", "python"},
         ),
+        dg.AssetSpec(
+            ["models", "lead_rule_comparison"],
+            group_name="models",
+            deps=[dg.AssetKey(["marts", "model_cells_lead_rules"])],
+            description=(
+                "The main completions model's lead-charge effects (log-odds, odds ratio, AME, "
+                "event counts, inference used) under three lead-charge rules side by side: most "
+                "serious charge, first charged, and most serious excluding withdrawn charges."
+            ),
+            kinds={"duckdb", "python"},
+        ),
     ],
     partitions_def=release_partitions,
     pool=WAREHOUSE_POOL,
@@ -358,12 +369,17 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
 def referee_tables(
     context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
 ):
+    from pipelines.stats.fit_release import fit_lead_rule_comparison
     from pipelines.stats.heterogeneity import court_heterogeneity, event_study
 
     rc = run_context(context, settings, warehouse)
     con = warehouse.connect(settings)
     notes: dict[str, str] = {}
-    frames: dict[str, list[pl.DataFrame]] = {"event_study": [], "court_heterogeneity": []}
+    frames: dict[str, list[pl.DataFrame]] = {
+        "event_study": [],
+        "court_heterogeneity": [],
+        "lead_rule_comparison": [],
+    }
     try:
         monthly = fetch_frame(
             con,
@@ -403,6 +419,22 @@ def referee_tables(
                 ]
             except ValueError as exc:
                 notes["court_heterogeneity"] = f"not identified: {exc}"
+        rule_cells = fetch_frame(
+            con, "SELECT * FROM marts.model_cells_lead_rules WHERE release_id = ?", [rc.release_id]
+        )
+        if rule_cells.height:
+            table, rule_notes = fit_lead_rule_comparison(
+                rule_cells,
+                categorical=MAIN_CATEGORICAL,
+                reference=REFERENCE,
+                fixed_effects=FIXED_EFFECTS,
+            )
+            if table.height:
+                frames["lead_rule_comparison"] = [
+                    _with_ids(table, rc.release_id, "lead_rule_comparison")
+                ]
+            if rule_notes:
+                notes["lead_rule_comparison"] = json.dumps(rule_notes)
         for k, v in notes.items():
             context.log.warning(f"{k}: {v}")
         counts = _write_all(con, rc.release_id, frames)

@@ -158,7 +158,12 @@ def _fit_main_model(
 
     wild = {t: (np.nan, np.nan, np.nan) for t in fit.terms}
     est_terms = [t for t, e in zip(fit.terms, est, strict=True) if e]
-    headline_terms = [t for t in est_terms if t.startswith(f"{headline}[") and t not in rare]
+    # bootstrap_draws <= 0 skips the bootstrap (the side-by-side lead-rule models).
+    headline_terms = [
+        t
+        for t in est_terms
+        if bootstrap_draws > 0 and t.startswith(f"{headline}[") and t not in rare
+    ]
     weight_kind = ""
     for t in headline_terms:
         k = est_terms.index(t)
@@ -655,3 +660,64 @@ def era_gap_parts(result: Any) -> list[tuple[str, pl.DataFrame]]:
         )
     )
     return [(m, p) for m, p in parts if p.height]
+
+
+LEAD_RULES = ("most_serious", "first_charged", "most_serious_not_withdrawn")
+
+
+def fit_lead_rule_comparison(
+    cells: pl.DataFrame,
+    *,
+    categorical: Sequence[str],
+    reference: Mapping[str, Any],
+    fixed_effects: Sequence[str],
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The main model's lead-charge rows (coefficient, odds ratio, AME, counts, inference) under
+    each lead-charge rule of `cells` (column lead_rule), side by side in one long table."""
+    parts, notes = [], {}
+    for rule in LEAD_RULES:
+        sub = cells.filter(pl.col("lead_rule") == rule).drop("lead_rule")
+        reason = not_estimable_reason(sub)
+        if reason:
+            notes[rule] = reason
+            continue
+        try:
+            main = fit_main_model(
+                sub,
+                categorical=categorical,
+                reference=reference,
+                fixed_effects=fixed_effects,
+                bootstrap_draws=0,
+            )
+        except ValueError as exc:
+            notes[rule] = f"not identified: {exc}"
+            continue
+        coef = main.tables["coefficients"].filter(
+            pl.col("term").str.starts_with(f"{HEADLINE_VARIABLE}[")
+        )
+        ame = main.tables["marginal_effects"].select(
+            "term",
+            pl.col("ame"),
+            pl.col("ci_low").alias("ame_ci_low"),
+            pl.col("ci_high").alias("ame_ci_high"),
+        )
+        parts.append(
+            coef.select(
+                pl.lit(rule).alias("lead_rule"),
+                "term",
+                "estimate",
+                "std_error",
+                "p_value",
+                "ci_low",
+                "ci_high",
+                pl.col("estimate").exp().alias("odds_ratio"),
+                "status",
+                "inference",
+                "n_obs_with_term",
+                "pd_closures_with_term",
+                "effective_clusters",
+                "p_value_t",
+            ).join(ame, on="term", how="left")
+        )
+    frame = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
+    return frame, notes
