@@ -35,7 +35,9 @@ def test_event_study_rates_intervals_and_pre_post_difference():
     rates = out.filter(pl.col("measure") == "monthly_rate")
     assert set(rates["relative_month"]) == set(range(-6, 13))
     assert ((rates["ci_low"] >= 0) & (rates["ci_high"] <= 1)).all()
-    assert (rates["ci_low"] <= rates["estimate"]).all() and (rates["estimate"] <= rates["ci_high"]).all()
+    assert (rates["ci_low"] <= rates["estimate"]).all() and (
+        rates["estimate"] <= rates["ci_high"]
+    ).all()
     diff = out.filter(pl.col("measure") == "post_minus_pre").sort("group")
     crim, imm = diff.row(0, named=True), diff.row(1, named=True)
     assert abs(crim["estimate"] - 0.03) < 1e-12 and crim["ci_low"] > 0
