@@ -352,6 +352,17 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
             kinds={"duckdb", "python"},
         ),
         dg.AssetSpec(
+            ["models", "population_variants"],
+            group_name="models",
+            deps=[dg.AssetKey(["marts", "model_cells_completion_variants"])],
+            description=(
+                "The main completions model's lead-charge effects on two other populations: "
+                "without completions by change of venue or transfer, and one proceeding per case "
+                "(its last completion in the window)."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+        dg.AssetSpec(
             ["models", "lead_rule_comparison"],
             group_name="models",
             deps=[dg.AssetKey(["marts", "model_cells_lead_rules"])],
@@ -369,7 +380,7 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
 def referee_tables(
     context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
 ):
-    from pipelines.stats.fit_release import fit_lead_rule_comparison
+    from pipelines.stats.fit_release import POPULATION_VARIANTS, fit_lead_rule_comparison
     from pipelines.stats.heterogeneity import court_heterogeneity, event_study
 
     rc = run_context(context, settings, warehouse)
@@ -379,6 +390,7 @@ def referee_tables(
         "event_study": [],
         "court_heterogeneity": [],
         "lead_rule_comparison": [],
+        "population_variants": [],
     }
     try:
         monthly = fetch_frame(
@@ -435,6 +447,26 @@ def referee_tables(
                 ]
             if rule_notes:
                 notes["lead_rule_comparison"] = json.dumps(rule_notes)
+        variant_cells = fetch_frame(
+            con,
+            "SELECT * FROM marts.model_cells_completion_variants WHERE release_id = ?",
+            [rc.release_id],
+        )
+        if variant_cells.height:
+            table, variant_notes = fit_lead_rule_comparison(
+                variant_cells,
+                categorical=MAIN_CATEGORICAL,
+                reference=REFERENCE,
+                fixed_effects=FIXED_EFFECTS,
+                column="variant",
+                values=POPULATION_VARIANTS,
+            )
+            if table.height:
+                frames["population_variants"] = [
+                    _with_ids(table, rc.release_id, "population_variants")
+                ]
+            if variant_notes:
+                notes["population_variants"] = json.dumps(variant_notes)
         for k, v in notes.items():
             context.log.warning(f"{k}: {v}")
         counts = _write_all(con, rc.release_id, frames)

@@ -663,6 +663,7 @@ def era_gap_parts(result: Any) -> list[tuple[str, pl.DataFrame]]:
 
 
 LEAD_RULES = ("most_serious", "first_charged", "most_serious_not_withdrawn")
+POPULATION_VARIANTS = ("no_venue_change_or_transfer", "case_level")
 
 
 def fit_lead_rule_comparison(
@@ -671,12 +672,15 @@ def fit_lead_rule_comparison(
     categorical: Sequence[str],
     reference: Mapping[str, Any],
     fixed_effects: Sequence[str],
+    column: str = "lead_rule",
+    values: Sequence[str] = LEAD_RULES,
 ) -> tuple[pl.DataFrame, dict[str, str]]:
-    """The main model's lead-charge rows (coefficient, odds ratio, AME, counts, inference) under
-    each lead-charge rule of `cells` (column lead_rule), side by side in one long table."""
+    """The main model's lead-charge rows (coefficient, odds ratio, AME, counts, inference) for
+    each value of `column` in `cells` (the lead-charge rule, or a population variant), side by
+    side in one long table."""
     parts, notes = [], {}
-    for rule in LEAD_RULES:
-        sub = cells.filter(pl.col("lead_rule") == rule).drop("lead_rule")
+    for rule in values:
+        sub = cells.filter(pl.col(column) == rule).drop(column)
         reason = not_estimable_reason(sub)
         if reason:
             notes[rule] = reason
@@ -703,7 +707,7 @@ def fit_lead_rule_comparison(
         )
         parts.append(
             coef.select(
-                pl.lit(rule).alias("lead_rule"),
+                pl.lit(rule).alias(column),
                 "term",
                 "estimate",
                 "std_error",
