@@ -43,6 +43,7 @@ cells are left out (their coefficient is reported as NaN and taken as 0 in predi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -173,6 +174,7 @@ def fit_firth(
     crit = stats.chi2.ppf(1 - alpha, 1)
     profile: dict[str, tuple[float, float]] = {}
     profile_ok: dict[str, bool] = {}
+    ill_conditioned = [0]
     for t in profile_terms:
         if t not in est_terms:
             profile[t], profile_ok[t] = (np.nan, np.nan), False
@@ -187,7 +189,12 @@ def fit_firth(
         ) -> float:
             s = warm["b"].copy()
             s[j] = b0
-            bb, v, ok, _ = _newton(Xe, n, y, s, fixed, max_iter, PROFILE_XTOL / 10)
+            # Far along the profile the fitted probabilities of the term's cells reach 0 or 1
+            # and the information is near-singular; the step is still defined. Counted.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", linalg.LinAlgWarning)
+                bb, v, ok, _ = _newton(Xe, n, y, s, fixed, max_iter, PROFILE_XTOL / 10)
+            ill_conditioned[0] += len(caught)
             if ok:
                 warm["b"] = bb
             return 2.0 * (value - v) - crit
@@ -221,6 +228,7 @@ def fit_firth(
         "n_obs": float(n.sum()),
         "profile_terms": list(profile_terms),
         "profile_found": profile_ok,
+        "profile_ill_conditioned_steps": ill_conditioned[0],
         "left_out_columns": [t for t, e in zip(terms, est, strict=True) if not e],
     }
     return FirthFit(terms, params, profile, bool(converged), diagnostics)

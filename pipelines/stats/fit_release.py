@@ -85,8 +85,11 @@ def fit_main_model(
     seed: int = 20111117,
     min_events: int = RARE_MIN_EVENTS,
     engine: str = "statsmodels",
+    profile_headline_only: bool = False,
 ) -> MainModel:
-    """Fit the main model on `cells` and build its tables (see the module docstring)."""
+    """Fit the main model on `cells` and build its tables (see the module docstring).
+    `profile_headline_only`: compute profile intervals only for rare levels of the headline
+    variable (for side-by-side comparisons that report only those rows)."""
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_main_model(
             as_polars(cells),
@@ -102,6 +105,7 @@ def fit_main_model(
             seed=seed,
             min_events=min_events,
             engine=engine,
+            profile_headline_only=profile_headline_only,
         )
 
 
@@ -120,6 +124,7 @@ def _fit_main_model(
     seed: int,
     min_events: int,
     engine: str,
+    profile_headline_only: bool = False,
 ) -> MainModel:
     fit = fit_grouped_logit(
         frame,
@@ -143,7 +148,8 @@ def _fit_main_model(
         if k == "regressor"
         and (s == "separated" or (s == "estimated" and is_rare(*counts[t], min_events)))
     ]
-    firth = fit_firth(all_cells, fit.spec, n_all, y_all, rare, alpha) if rare else None
+    profiled = [t for t in rare if t.startswith(f"{headline}[")] if profile_headline_only else rare
+    firth = fit_firth(all_cells, fit.spec, n_all, y_all, profiled, alpha) if rare else None
 
     # Small-cluster columns for the estimated terms.
     est = fit.estimated
@@ -692,6 +698,7 @@ def fit_lead_rule_comparison(
                 reference=reference,
                 fixed_effects=fixed_effects,
                 bootstrap_draws=0,
+                profile_headline_only=True,
             )
         except ValueError as exc:
             notes[rule] = f"not identified: {exc}"
