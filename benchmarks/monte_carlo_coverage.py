@@ -16,7 +16,8 @@ reported interval covers the data-generating value:
 The court-specific deviations have mean zero over courts, so the target of the category
 coefficients is the generator's average effect.
 
-Usage: python benchmarks/monte_carlo_coverage.py [--reps 200] [--rows 4000] [--seed 1]
+Usage: python benchmarks/monte_carlo_coverage.py [--reps 200] [--rows 3000] [--seed 1]
+    [--draws 99] [--wild-every 4]
 Prints one line per term and interval type: coverage, its Monte Carlo SE, and how many
 replications reported that interval. Target: 92-98% for every row.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -62,6 +64,8 @@ KEYS = [*REGRESSORS, "court", "period"]
 
 
 def replicate(seed: int, n_rows: int, draws: int) -> list[tuple[str, str, bool, str]]:
+    """One replication; `draws` = 0 skips the wild bootstrap (its test inversion refits the model
+    a few dozen times and dominates the run time)."""
     rows = simulate_rows(n_rows, seed=seed, design=DESIGN)
     cells = collapse_to_cells(rows, KEYS)
     model = fit_main_model(
@@ -100,15 +104,22 @@ def replicate(seed: int, n_rows: int, draws: int) -> list[tuple[str, str, bool, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=200)
-    ap.add_argument("--rows", type=int, default=4_000)
+    ap.add_argument("--rows", type=int, default=3_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--draws", type=int, default=199, help="wild bootstrap draws per test")
+    ap.add_argument("--draws", type=int, default=99, help="wild bootstrap draws per test")
+    ap.add_argument(
+        "--wild-every", type=int, default=4, help="run the wild bootstrap in every k-th replication"
+    )
     args = ap.parse_args(argv)
     hits: dict[tuple[str, str], list[bool]] = defaultdict(list)
     firth: dict[str, int] = defaultdict(int)
     start = time.time()
+    # Near-singular information far along a profile is expected (counted in the fit's
+    # diagnostics); the table below is what this script is for.
+    warnings.simplefilter("ignore", category=RuntimeWarning)
     for i in range(args.reps):
-        for term, kind, ok, inference in replicate(args.seed + i, args.rows, args.draws):
+        draws = args.draws if i % args.wild_every == 0 else 0
+        for term, kind, ok, inference in replicate(args.seed + i, args.rows, draws):
             hits[(term, kind)].append(ok)
             if kind == "reported" and inference == "firth_profile_likelihood":
                 firth[term] += 1

@@ -62,8 +62,8 @@ from pipelines.stats.design import DesignSpec, design_matrix_sparse, independent
 RARE_MIN_EVENTS = 10
 # Largest Newton step per coefficient (log-odds): separated terms start far from their optimum.
 MAX_STEP = 5.0
-# Profile-interval end points are found to this many log-odds units (reported to 3 decimals).
-PROFILE_XTOL = 1e-5
+# Profile-interval end points are found to this many log-odds units.
+PROFILE_XTOL = 1e-4
 
 
 @dataclass
@@ -102,7 +102,10 @@ def _penalized(
     p = expit(eta)
     w = n * p * (1 - p)
     info = (X.T.multiply(w) @ X).toarray()
-    chol = linalg.cho_factor(info)
+    try:
+        chol = linalg.cho_factor(info)
+    except linalg.LinAlgError:  # fitted probabilities at 0 or 1 for a whole column: no value
+        return -np.inf, y - n * p, info
     # h_c = w_c x_c' I^{-1} x_c, and x_c is 0/1 with one entry per factor: sum the entries of
     # X I^{-1} at the cell's own columns.
     XI = X @ linalg.cho_solve(chol, np.eye(info.shape[0]))
@@ -136,9 +139,11 @@ def _newton(
         while True:
             trial = b + t * step
             new_value, new_resid, new_info = _penalized(X, n, y, X @ trial)
-            if new_value >= value - 1e-10 * abs(value) or t < 1e-4:
+            if new_value >= value - 1e-10 * abs(value):
                 break
             t /= 2
+            if t < 1e-6:  # no step improves the penalized likelihood: stop where we are
+                return b, value, bool(np.max(np.abs(step)) < np.sqrt(tol)), it
         b, value, resid, info = trial, new_value, new_resid, new_info
         if np.max(np.abs(t * step)) < tol:
             return b, value, True, it

@@ -93,7 +93,7 @@ def test_grouped_firth_matches_firthmodels_on_rows_with_profile_intervals(small_
     idx = [terms.index(t) for t in wanted]
     ci = ref.conf_int(method="pl", features=idx, tol=1e-8, max_iter=200)
     for t, i in zip(wanted, idx, strict=True):
-        np.testing.assert_allclose(ours.profile_ci[t], ci[i], atol=1e-4)
+        np.testing.assert_allclose(ours.profile_ci[t], ci[i], atol=5e-4)
     lo, hi = ours.profile_ci[wanted[0]]
     assert lo < ours.params[idx[0]] < hi
 
