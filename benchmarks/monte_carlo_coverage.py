@@ -117,14 +117,21 @@ def main(argv: list[str] | None = None) -> int:
     # Near-singular information far along a profile is expected (counted in the fit's
     # diagnostics); the table below is what this script is for.
     warnings.simplefilter("ignore", category=RuntimeWarning)
-    for i in range(args.reps):
-        draws = args.draws if i % args.wild_every == 0 else 0
-        for term, kind, ok, inference in replicate(args.seed + i, args.rows, draws):
-            hits[(term, kind)].append(ok)
-            if kind == "reported" and inference == "firth_profile_likelihood":
-                firth[term] += 1
+    done = 0
+    try:
+        for i in range(args.reps):
+            if i and i % 10 == 0:
+                print(f"{i} replications, {time.time() - start:.0f} s", file=sys.stderr, flush=True)
+            draws = args.draws if i % args.wild_every == 0 else 0
+            for term, kind, ok, inference in replicate(args.seed + i, args.rows, draws):
+                hits[(term, kind)].append(ok)
+                if kind == "reported" and inference == "firth_profile_likelihood":
+                    firth[term] += 1
+            done += 1
+    except KeyboardInterrupt:  # report what was done (e.g. under `timeout -s INT`)
+        print(f"interrupted after {done} replications", file=sys.stderr)
     print(
-        f"SYNTHETIC Monte Carlo: {args.reps} replications of {args.rows} rows, "
+        f"SYNTHETIC Monte Carlo: {done} replications of {args.rows} rows, "
         f"{DESIGN.n_courts} courts, {time.time() - start:.0f} s"
     )
     print(f"{'term':55s} {'interval':9s} {'coverage':>8s} {'mc_se':>6s} {'reps':>5s} {'firth':>5s}")
