@@ -188,7 +188,7 @@ def _fit_main_model(
     for i, (t, s) in enumerate(zip(fit.terms, fit.status, strict=True)):
         if t in rare:
             est_col[i] = firth.coefficient(t)
-            lo_col[i], hi_col[i] = firth.profile_ci[t]
+            lo_col[i], hi_col[i] = firth.profile_ci.get(t, (np.nan, np.nan))
             inference.append(FIRTH)
             status.append("separated" if s == "separated" else "rare")
         elif s == "estimated":
@@ -297,7 +297,7 @@ def _firth_margin(
     b = firth.params_for_prediction()
     j = firth.terms.index(term)
     out = []
-    for value in (b[j], *firth.profile_ci[term]):
+    for value in (b[j], *firth.profile_ci.get(term, (np.nan, np.nan))):
         if not np.isfinite(value):
             out.append(np.nan)
             continue
