@@ -554,13 +554,16 @@ def fit_robustness(
 
     notes: dict[str, str] = {}
     parts: list[tuple[str, pl.DataFrame]] = []
-    fit = fit_grouped_logit(
-        cells,
-        categorical=categorical,
-        reference=reference,
-        fixed_effects=fixed_effects,
-        cluster="court",
-    )
+    try:
+        fit = fit_grouped_logit(
+            cells,
+            categorical=categorical,
+            reference=reference,
+            fixed_effects=fixed_effects,
+            cluster="court",
+        )
+    except ValueError as exc:  # not identified: recorded, not a crash
+        return parts, {"all": f"not identified: {exc}"}
     sample = fit.cells
     counts = term_event_counts(fit.X, fit.n, fit.y, fit.terms)
     not_estimable = {
