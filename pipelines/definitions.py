@@ -13,7 +13,7 @@ from pipelines.assets.classification import charge_code_map
 from pipelines.assets.eoir_ingest import eoir_lookups, raw_table_assets
 from pipelines.assets.extracts import analysis_extracts
 from pipelines.assets.ice import ice_removals, removals_published_comparison
-from pipelines.assets.models import era_gap, pd_logit, robustness
+from pipelines.assets.models import era_gap, pd_logit, referee_tables, robustness
 from pipelines.assets.reference import reference_tables
 from pipelines.assets.releases import eoir_release_zip, ops_jobs, ops_schedules, release_ops_assets
 from pipelines.assets.reports import release_report
@@ -34,6 +34,7 @@ def all_assets() -> list:
         pd_logit,
         era_gap,
         robustness,
+        referee_tables,
         release_report,
         analysis_extracts,
         *sql_assets(),

@@ -20,14 +20,14 @@ CONTROLS = ["custody", "represented", "nationality_group", "nta_age_band"]
 MAIN_CATEGORICAL = ["lead_charge_category", *CONTROLS]
 FIXED_EFFECTS = ["court", "period"]
 COHORTS = {"completions": "marts.model_cells_completions", "pending": "marts.model_cells_pending"}
-MIN_CLUSTERS = 2
 # Leave-one-court-out refits the main model once per court (about 60 in a real release). The
 # sparse Newton engine gives the same fit as statsmodels' GLM (tests/stats compare both with the
 # row-level fit) in a fraction of the time on ~10^5 cells with ~150 dummies; the headline model
 # stays on statsmodels.
 LOCO_ENGINE = "sparse_newton"
 # The random-intercept model (variational Bayes) runs on rows, not cells: above this many rows it
-# uses a documented random subsample (pipelines.stats.expand_cells); 200,000 rows take ~3 min.
+# uses a seeded Bernoulli subsample of the rows (pipelines.stats.expand_cells), whose fraction is
+# stored with the results; 50,000 rows take well under a minute.
 RI_MAX_ROWS = 50_000
 MAIN_TABLES = (
     "coefficients",
@@ -49,39 +49,6 @@ def _with_ids(frame: pl.DataFrame, release_id: str, model: str) -> pl.DataFrame:
     return frame.select(
         pl.lit(release_id).alias("release_id"), pl.lit(model).alias("model"), pl.all()
     )
-
-
-def not_estimable_reason(cells: pl.DataFrame) -> str:
-    """Why a cohort cannot be modelled, or '' when it can."""
-    if cells.height == 0:
-        return "no cells"
-    if cells["court"].n_unique() < MIN_CLUSTERS:
-        return f"fewer than {MIN_CLUSTERS} courts (clusters)"
-    y, n = int(cells["pd_closures"].sum()), int(cells["n"].sum())
-    if y == 0 or y == n:
-        return "outcome has no variation (no PD closures, or all)"
-    if cells["lead_charge_category"].n_unique() < 2:
-        return "a single lead-charge category"
-    return ""
-
-
-def _diag_row(model: str, cells: pl.DataFrame, reason: str = "", d: dict | None = None) -> dict:
-    d = d or {}
-    return {
-        "model": model,
-        "estimated": not reason,
-        "reason": reason,
-        "converged": bool(d["converged"]) if "converged" in d else None,
-        "n_obs": int(d.get("n_obs") or (cells["n"].sum() if cells.height else 0)),
-        "n_cells": int(d.get("n_cells") or cells.height),
-        "n_clusters": int(
-            d.get("n_clusters") or (cells["court"].n_unique() if cells.height else 0)
-        ),
-        "pseudo_r2": d.get("pseudo_r2_mcfadden"),
-        "log_likelihood": d.get("log_likelihood"),
-        "separation": json.dumps(d.get("separation", []), default=str),
-        "details": json.dumps(d, default=str),
-    }
 
 
 def _write_all(con, release_id: str, frames: dict[str, list[pl.DataFrame]]) -> dict[str, int]:
@@ -122,51 +89,28 @@ def _write_all(con, release_id: str, frames: dict[str, list[pl.DataFrame]]) -> d
 )
 def pd_logit(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
     """Main model: logit of PD closure on lead-charge category + controls + court and period FE."""
-    from pipelines.stats import fit_grouped_logit
+    from pipelines.stats.fit_release import fit_release_models, separation_problems
 
     rc = run_context(context, settings, warehouse)
-    frames: dict[str, list[pl.DataFrame]] = {t: [] for t in MAIN_TABLES}
-    diag_rows = []
     con = warehouse.connect(settings)
     try:
-        for cohort, table in COHORTS.items():
-            model = f"{cohort}_main"
-            cells = fetch_frame(con, f"SELECT * FROM {table} WHERE release_id = ?", [rc.release_id])
-            reason = not_estimable_reason(cells)
-            if reason:
-                context.log.warning(f"{model}: not estimated: {reason}")
-                diag_rows.append(_diag_row(model, cells, reason))
-                continue
-            try:
-                fit = fit_grouped_logit(
-                    cells,
-                    outcome_n="n",
-                    outcome_y="pd_closures",
-                    categorical=MAIN_CATEGORICAL,
-                    reference=REFERENCE,
-                    fixed_effects=FIXED_EFFECTS,
-                    cluster="court",
-                )
-            except ValueError as exc:  # not identified: recorded, not a crash
-                context.log.warning(f"{model}: not estimated: {exc}")
-                diag_rows.append(_diag_row(model, cells, f"not identified: {exc}"))
-                continue
-            d = fit.diagnostics
-            context.log.info(
-                f"{model}: converged={d.get('converged')} n={d.get('n_obs')} clusters={d.get('n_clusters')}"
+        inputs = {
+            cohort: (
+                fetch_frame(con, f"SELECT * FROM {table} WHERE release_id = ?", [rc.release_id]),
+                _no_charge_rows(con, cohort, rc.release_id),
             )
-            frames["coefficients"].append(_with_ids(fit.coefficients, rc.release_id, model))
-            frames["odds_ratios"].append(_with_ids(fit.odds_ratios, rc.release_id, model))
-            frames["marginal_effects"].append(
-                _with_ids(fit.average_marginal_effects(MAIN_CATEGORICAL), rc.release_id, model)
-            )
-            frames["predicted_probabilities"].append(
-                _with_ids(fit.predicted_probabilities("lead_charge_category"), rc.release_id, model)
-            )
-            diag_rows.append(_diag_row(model, cells, "", d))
-        diagnostics = pl.DataFrame(diag_rows, infer_schema_length=None)
+            for cohort, table in COHORTS.items()
+        }
+        out = fit_release_models(
+            inputs, categorical=MAIN_CATEGORICAL, reference=REFERENCE, fixed_effects=FIXED_EFFECTS
+        )
+        for line in out.log:
+            context.log.info(line)
+        frames = {
+            t: [_with_ids(f, rc.release_id, m) for m, f in parts] for t, parts in out.tables.items()
+        }
         frames["fit_diagnostics"] = [
-            diagnostics.select(pl.lit(rc.release_id).alias("release_id"), pl.all())
+            out.diagnostics.select(pl.lit(rc.release_id).alias("release_id"), pl.all())
         ]
         counts = _write_all(con, rc.release_id, frames)
         preview = (
@@ -181,6 +125,7 @@ def pd_logit(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
         )
     finally:
         con.close()
+    diagnostics = out.diagnostics
     for t in MAIN_TABLES:
         meta: dict = {"dagster/row_count": counts[t]}
         if t == "odds_ratios":
@@ -190,33 +135,50 @@ def pd_logit(context: dg.AssetExecutionContext, settings: PipelineSettings, ware
                 markdown_table(diagnostics.drop("details", "separation"))
             )
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["models", t]), metadata=meta)
-    estimated = [r for r in diag_rows if r["estimated"]]
-    unconverged = [r["model"] for r in estimated if not r["converged"]]
+    estimated = diagnostics.filter(pl.col("estimated"))
+    unconverged = estimated.filter(~pl.col("converged").fill_null(False))["model"].to_list()
     yield dg.AssetCheckResult(
         asset_key=dg.AssetKey(["models", "fit_diagnostics"]),
         check_name="models_converged",
-        passed=bool(estimated) and not unconverged,
+        passed=estimated.height > 0 and not unconverged,
         # A release too small to model (the unit-test fixture) warns; a failed fit is an error.
-        severity=dg.AssetCheckSeverity.ERROR if estimated else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.ERROR if estimated.height else dg.AssetCheckSeverity.WARN,
         metadata={
-            "estimated": [r["model"] for r in estimated],
+            "estimated": estimated["model"].to_list(),
             "not_converged": unconverged,
             "not_estimated": json.dumps(
-                {r["model"]: r["reason"] for r in diag_rows if not r["estimated"]}
+                dict(diagnostics.filter(~pl.col("estimated")).select("model", "reason").iter_rows())
             ),
         },
+    )
+    problems = out.accounting_problems + separation_problems(
+        {f"{t}/{m}": f for t, parts in out.tables.items() for m, f in parts}
     )
     yield dg.AssetCheckResult(
         asset_key=dg.AssetKey(["models", "fit_diagnostics"]),
         check_name="separation_reported",
-        passed=True,
+        passed=not problems,
         metadata={
-            "models_with_separation": [
-                r["model"] for r in estimated if r["separation"] not in ("[]", "null")
-            ],
-            "note": "perfectly predicted cells are set aside, listed in fit_diagnostics.separation, never silently dropped",
+            "problems": problems[:20],
+            "firth_terms": json.dumps(out.firth_terms),
+            "note": "separated or rare levels: event counts, Firth estimate and profile interval, "
+            "no Wald SE/z/p; rows set aside reconcile with the input",
         },
     )
+
+
+def _no_charge_rows(con, cohort: str, release_id: str) -> int:
+    """Proceedings of the cohort without a charge record (left out of the model cells)."""
+    table = f"marts.cohort_{cohort}"
+    if not table_exists(con, table):
+        return 0
+    found = fetch_frame(
+        con,
+        f"SELECT count(*) AS n FROM {table} WHERE release_id = ? "
+        "AND lead_charge_category = 'no_charge_recorded'",
+        [release_id],
+    )
+    return int(found["n"][0])
 
 
 # The era model compares criminal with immigration-only lead charges (docs/DECISIONS.md#models, the
@@ -238,15 +200,20 @@ ERA_GROUPS = {
     description=(
         "The criminal-vs-immigration gap in P(PD closure) by policy era (Morton 2011-2014, Johnson "
         "2014-2017, 2017-2021, Mayorkas 2021-): a logit with lead-charge group x era, custody, "
-        "representation, court and year fixed effects, court-clustered; the gap is the average "
+        "representation, nationality group, time since NTA, court and year fixed effects, "
+        "court-clustered; the gap is the average "
         "marginal effect of a criminal (aggravated felony, other criminal) vs immigration-only "
         "(entry without inspection, other immigration) lead charge within each era, with its change "
-        "from the Morton era."
+        "from the Morton era (measure by_era / change_vs_first_era); the odds ratio within each era "
+        "(odds_ratio_by_era); a court-clustered Wald test of all group x era interactions "
+        "(interaction_test, with the fit's diagnostics in `details`); and a not_estimable row for "
+        "each era without estimable cells. Controls are the main model's."
     ),
     kinds={"duckdb", "python"},
 )
 def era_gap(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
     from pipelines.stats import fit_era_gap
+    from pipelines.stats.fit_release import era_gap_parts, not_estimable_reason
 
     rc = run_context(context, settings, warehouse)
     con = warehouse.connect(settings)
@@ -266,22 +233,16 @@ def era_gap(context: dg.AssetExecutionContext, settings: PipelineSettings, wareh
                     cells,
                     group_levels=ERA_GROUPS,
                     reference="immigration",
-                    controls=("custody", "represented"),
+                    controls=CONTROLS,
                     fixed_effects=("court", "period"),
                 )
                 frames["era_gap"] = [
                     _with_ids(
-                        result.by_era.with_columns(pl.lit("by_era").alias("measure")),
+                        part.with_columns(pl.lit(measure).alias("measure")),
                         rc.release_id,
                         "era_gap",
-                    ),
-                    _with_ids(
-                        result.change_vs_first_era.with_columns(
-                            pl.lit("change_vs_first_era").alias("measure")
-                        ),
-                        rc.release_id,
-                        "era_gap",
-                    ),
+                    )
+                    for measure, part in era_gap_parts(result)
                 ]
             except ValueError as exc:
                 reason = f"not identified: {exc}"
@@ -311,17 +272,20 @@ def era_gap(context: dg.AssetExecutionContext, settings: PipelineSettings, wareh
     partitions_def=release_partitions,
     pool=WAREHOUSE_POOL,
     description=(
-        "Robustness of the main completions model's lead-charge effects: (1) a linear probability "
-        "model with the same controls, court and period fixed effects and court clustering (effects "
-        "are probability differences); (2) court random intercepts instead of court fixed effects "
-        "(statsmodels BinomialBayesMixedGLM, variational Bayes, on the cells expanded to rows, "
-        "subsampled above 200,000 rows); (3) the range of each coefficient and AME when each court "
-        "is left out in turn."
+        "Robustness of the main completions model's lead-charge effects, all on the logit's "
+        "estimation sample (after the separation checks): (1) a linear probability model with the "
+        "same controls, court and period fixed effects and court clustering (a different "
+        "estimand: probability differences by least squares, labelled so); (2) court random "
+        "intercepts instead of court fixed effects (statsmodels BinomialBayesMixedGLM, "
+        "variational Bayes: approximate posteriors; court SD, convergence and sampling fraction "
+        "stored; on the cells expanded to rows, a seeded Bernoulli subsample above 50,000 rows); "
+        "(3) the range of each coefficient and AME when each court is left out in turn, for "
+        "estimable (not rare or separated) terms only."
     ),
     kinds={"duckdb", "python"},
 )
 def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
-    from pipelines.stats import fit_court_random_intercepts, fit_grouped_lpm, leave_one_court_out
+    from pipelines.stats.fit_release import fit_robustness, not_estimable_reason
 
     rc = run_context(context, settings, warehouse)
     con = warehouse.connect(settings)
@@ -335,37 +299,15 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
         if reason:
             notes["all"] = reason
         else:
-            kwargs = dict(categorical=MAIN_CATEGORICAL, reference=REFERENCE)
-            for name, run in (
-                (
-                    "lpm",
-                    lambda: (
-                        fit_grouped_lpm(
-                            cells, fixed_effects=FIXED_EFFECTS, cluster="court", **kwargs
-                        ).coefficients
-                    ),
-                ),
-                (
-                    "court_random_intercepts",
-                    lambda: fit_court_random_intercepts(
-                        cells, fixed_effects=("period",), max_rows=RI_MAX_ROWS, **kwargs
-                    ).fixed_effects.rename(
-                        {"posterior_mean": "estimate", "posterior_sd": "std_error"}, strict=False
-                    ),
-                ),
-                (
-                    "leave_one_court_out",
-                    lambda: (
-                        leave_one_court_out(
-                            cells, fixed_effects=FIXED_EFFECTS, engine=LOCO_ENGINE, **kwargs
-                        ).summary
-                    ),
-                ),
-            ):
-                try:
-                    parts.append(_with_ids(run(), rc.release_id, name))
-                except ValueError as exc:
-                    notes[name] = f"not identified: {exc}"
+            fitted, notes = fit_robustness(
+                cells,
+                categorical=MAIN_CATEGORICAL,
+                reference=REFERENCE,
+                fixed_effects=FIXED_EFFECTS,
+                ri_max_rows=RI_MAX_ROWS,
+                loco_engine=LOCO_ENGINE,
+            )
+            parts = [_with_ids(f, rc.release_id, name) for name, f in fitted]
         for k, v in notes.items():
             context.log.warning(f"robustness {k}: {v}")
         counts = _write_all(con, rc.release_id, {"robustness": parts})
@@ -378,3 +320,160 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
             "not_estimated": json.dumps(notes),
         }
     )
+
+
+# Groups for the event study and the court table: criminal vs immigration-only lead charges, as
+# in the era model.
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["models", "event_study"],
+            group_name="models",
+            deps=[dg.AssetKey(["marts", "pd_by_month"])],
+            description=(
+                "Monthly PD rate (PD closures / completions) of criminal and immigration-only lead "
+                "charges from 6 months before to 12 months after each policy date, with Wilson "
+                "intervals, and per policy the pooled rate 6 months after minus 6 months before "
+                "(Newcombe interval). Descriptive: timing, not effects."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+        dg.AssetSpec(
+            ["models", "court_heterogeneity"],
+            group_name="models",
+            deps=[dg.AssetKey(["marts", "model_cells_completions"])],
+            description=(
+                "Court-by-group log odds ratios (criminal vs immigration-only lead charge) from the "
+                "completions model with a group x court interaction, shrunk towards the mean by "
+                "empirical Bayes (DerSimonian-Laird), each court tested against the mean with "
+                "Benjamini-Hochberg q-values (FDR 5%); courts with too few PD closures are listed "
+                "with their counts as not estimated."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+        dg.AssetSpec(
+            ["models", "population_variants"],
+            group_name="models",
+            deps=[dg.AssetKey(["marts", "model_cells_completion_variants"])],
+            description=(
+                "The main completions model's lead-charge effects on two other populations: "
+                "without completions by change of venue or transfer, and one proceeding per case "
+                "(its last completion in the window)."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+        dg.AssetSpec(
+            ["models", "lead_rule_comparison"],
+            group_name="models",
+            deps=[dg.AssetKey(["marts", "model_cells_lead_rules"])],
+            description=(
+                "The main completions model's lead-charge effects (log-odds, odds ratio, AME, "
+                "event counts, inference used) under three lead-charge rules side by side: most "
+                "serious charge, first charged, and most serious excluding withdrawn charges."
+            ),
+            kinds={"duckdb", "python"},
+        ),
+    ],
+    partitions_def=release_partitions,
+    pool=WAREHOUSE_POOL,
+)
+def referee_tables(
+    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
+):
+    from pipelines.stats.fit_release import POPULATION_VARIANTS, fit_lead_rule_comparison
+    from pipelines.stats.heterogeneity import court_heterogeneity, event_study
+
+    rc = run_context(context, settings, warehouse)
+    con = warehouse.connect(settings)
+    notes: dict[str, str] = {}
+    frames: dict[str, list[pl.DataFrame]] = {
+        "event_study": [],
+        "court_heterogeneity": [],
+        "lead_rule_comparison": [],
+        "population_variants": [],
+    }
+    try:
+        monthly = fetch_frame(
+            con,
+            "SELECT month, lead_charge_category, completions, pd_closures FROM marts.pd_by_month "
+            "WHERE release_id = ? AND lead_charge_category <> 'all'",
+            [rc.release_id],
+        )
+        dates = fetch_frame(
+            con,
+            "SELECT short_label, description, policy_date FROM staging.policy_dates "
+            "WHERE release_id = ? ORDER BY policy_date",
+            [rc.release_id],
+        )
+        policies = [(r[0], r[1], r[2]) for r in dates.iter_rows()]
+        if monthly.height and policies:
+            es = event_study(monthly, policies, ERA_GROUPS)
+            frames["event_study"] = [_with_ids(es, rc.release_id, "event_study")]
+        else:
+            notes["event_study"] = "no monthly completions or no policy dates"
+        cells = fetch_frame(
+            con, "SELECT * FROM marts.model_cells_completions WHERE release_id = ?", [rc.release_id]
+        )
+        if cells.height:
+            try:
+                table, diag = court_heterogeneity(
+                    cells,
+                    groups=ERA_GROUPS,
+                    reference_group="immigration",
+                    controls=CONTROLS,
+                )
+                frames["court_heterogeneity"] = [
+                    _with_ids(
+                        table.with_columns(pl.lit(json.dumps(diag, default=str)).alias("details")),
+                        rc.release_id,
+                        "court_heterogeneity",
+                    )
+                ]
+            except ValueError as exc:
+                notes["court_heterogeneity"] = f"not identified: {exc}"
+        rule_cells = fetch_frame(
+            con, "SELECT * FROM marts.model_cells_lead_rules WHERE release_id = ?", [rc.release_id]
+        )
+        if rule_cells.height:
+            table, rule_notes = fit_lead_rule_comparison(
+                rule_cells,
+                categorical=MAIN_CATEGORICAL,
+                reference=REFERENCE,
+                fixed_effects=FIXED_EFFECTS,
+            )
+            if table.height:
+                frames["lead_rule_comparison"] = [
+                    _with_ids(table, rc.release_id, "lead_rule_comparison")
+                ]
+            if rule_notes:
+                notes["lead_rule_comparison"] = json.dumps(rule_notes)
+        variant_cells = fetch_frame(
+            con,
+            "SELECT * FROM marts.model_cells_completion_variants WHERE release_id = ?",
+            [rc.release_id],
+        )
+        if variant_cells.height:
+            table, variant_notes = fit_lead_rule_comparison(
+                variant_cells,
+                categorical=MAIN_CATEGORICAL,
+                reference=REFERENCE,
+                fixed_effects=FIXED_EFFECTS,
+                column="variant",
+                values=POPULATION_VARIANTS,
+            )
+            if table.height:
+                frames["population_variants"] = [
+                    _with_ids(table, rc.release_id, "population_variants")
+                ]
+            if variant_notes:
+                notes["population_variants"] = json.dumps(variant_notes)
+        for k, v in notes.items():
+            context.log.warning(f"{k}: {v}")
+        counts = _write_all(con, rc.release_id, frames)
+    finally:
+        con.close()
+    for t in frames:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["models", t]),
+            metadata={"dagster/row_count": counts[t], "not_estimated": notes.get(t, "")},
+        )

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.stats.design import as_polars
-from pipelines.stats.tables import read_counts
+from pipelines.stats.result_tables import read_counts
 
 # The mart's cell key (docs/DECISIONS.md#models): one cell per covariate pattern, court and period.
 CELL_KEYS: tuple[str, ...] = (

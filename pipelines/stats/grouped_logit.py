@@ -79,7 +79,8 @@ from pipelines.stats.design import (
     independent_columns,
     make_spec,
 )
-from pipelines.stats.tables import coefficient_table, read_counts, to_python
+from pipelines.stats.margins import average_marginal_effects, predicted_probabilities
+from pipelines.stats.result_tables import coefficient_table, read_counts, to_python
 
 # Below this, a linear-programming separation direction is numerical noise (design entries are 0/1).
 _LP_TOL = 1e-7
@@ -117,13 +118,9 @@ class GroupedLogitResult:
     def average_marginal_effects(
         self, variables: Sequence[str] | None = None, by: str | None = None
     ) -> pl.DataFrame:
-        from pipelines.stats.margins import average_marginal_effects
-
         return average_marginal_effects(self, variables, by=by)
 
     def predicted_probabilities(self, variable: str, by: str | None = None) -> pl.DataFrame:
-        from pipelines.stats.margins import predicted_probabilities
-
         return predicted_probabilities(self, variable, by=by)
 
 
@@ -311,14 +308,36 @@ def _fit_statsmodels(
     return np.asarray(res.params), converged, iterations
 
 
-def _fit_sparse_newton(
-    X: sparse.csr_matrix, n: np.ndarray, y: np.ndarray, start: np.ndarray, max_iter: int, tol: float
+def newton_logit(
+    X: sparse.csr_matrix,
+    n: np.ndarray,
+    y: np.ndarray,
+    start: np.ndarray,
+    offset: np.ndarray | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-10,
 ) -> tuple[np.ndarray, bool, int]:
-    """Newton-Raphson for l(b) = y'Xb - n'log(1 + exp(Xb)) on a sparse design, with step halving
-    if a full step would lower l. Stops when no coefficient moves by more than `tol` (the
-    criterion statsmodels' Newton uses)."""
+    """The grouped-logit MLE on a full-rank sparse design (with an optional offset), as the
+    "sparse_newton" engine computes it: (estimate, converged, iterations)."""
+    return _fit_sparse_newton(X, n, y, start, max_iter, tol, offset)
+
+
+def _fit_sparse_newton(
+    X: sparse.csr_matrix,
+    n: np.ndarray,
+    y: np.ndarray,
+    start: np.ndarray,
+    max_iter: int,
+    tol: float,
+    offset: np.ndarray | None = None,
+) -> tuple[np.ndarray, bool, int]:
+    """Newton-Raphson for l(b) = y'(o + Xb) - n'log(1 + exp(o + Xb)) on a sparse design (offset o,
+    zero unless given: the restricted fits of the bootstrap hold one coefficient fixed through
+    it), with step halving if a full step would lower l. Stops when no coefficient moves by more
+    than `tol` (the criterion statsmodels' Newton uses)."""
     b = start.astype(float).copy()
-    eta = X @ b
+    off = np.zeros(X.shape[0]) if offset is None else offset
+    eta = off + X @ b
     ll = y @ eta - n @ np.logaddexp(0.0, eta)
     for it in range(1, max_iter + 1):
         p = expit(eta)
@@ -330,7 +349,7 @@ def _fit_sparse_newton(
             step = np.linalg.lstsq(H, g, rcond=None)[0]
         t = 1.0
         while True:
-            eta_new = X @ (b + t * step)
+            eta_new = off + X @ (b + t * step)
             ll_new = y @ eta_new - n @ np.logaddexp(0.0, eta_new)
             if ll_new >= ll - 1e-12 * abs(ll) or t < 1e-6:
                 break

@@ -37,7 +37,7 @@ from pipelines.stats.design import (
     independent_columns,
     make_spec,
 )
-from pipelines.stats.tables import coefficient_table, read_counts, to_python
+from pipelines.stats.result_tables import coefficient_table, read_counts, to_python
 
 
 @dataclass

@@ -15,10 +15,12 @@ quantity; this module sets the whole factor to l for everyone.)
 
 Delta method: dPP_l/db = (1/N_S) sum_c n_c p_c^(l)(1 - p_c^(l)) x_c^(l), and
 Var(AME_l) = g' V g with g = dPP_l/db - dPP_r/db and V the fit's (clustered) covariance.
-Confidence intervals are Wald intervals on the probability scale.
+AME intervals are Wald intervals on the probability-difference scale; predicted-probability
+intervals are built on the logit scale and mapped back, so they stay inside (0, 1).
 
 Cells whose counterfactual row activates a separated term get the limit probability 0 or 1 (status
-"separated_limit"); if a counterfactual row needs a term the data do not identify (an empty or
+"separated_limit", with no standard error: the delta method would return the other levels'
+uncertainty alone; `fit_release` replaces such rows with Firth estimates); if a counterfactual row needs a term the data do not identify (an empty or
 collinear column whose sample relation to the kept columns the counterfactual breaks), the margin
 is NaN with status "not_identified".
 """
@@ -27,17 +29,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.special import expit
+from scipy import stats
+from scipy.special import expit, logit
 
 from pipelines.stats.design import _level_name, design_matrix_sparse
-from pipelines.stats.tables import wald_columns
+from pipelines.stats.result_tables import wald_columns
 
-if TYPE_CHECKING:
-    from pipelines.stats.grouped_logit import GroupedLogitResult
+# A fitted `grouped_logit.GroupedLogitResult`. Not imported here: grouped_logit imports this
+# module, and margins needs only the result's attributes (spec, cells, n, params, cov, status).
+GroupedLogitResult = Any
 
 
 @dataclass
@@ -136,7 +140,7 @@ def average_marginal_effects(
             factor = result.spec.factor(variable)
             for level in factor.levels[1:]:
                 m = discrete_change(result, variable, level, mask)
-                se = std_error(result, m.grad) if m.status != "not_identified" else np.nan
+                se = std_error(result, m.grad) if m.status == "estimated" else np.nan
                 records.append(
                     {
                         **({by: group} if by else {}),
@@ -162,7 +166,7 @@ def predicted_probabilities(
     for group, mask in _groups(result, by):
         for level in factor.levels:
             m = predicted_mean(result, variable, level, mask)
-            se = std_error(result, m.grad) if m.status != "not_identified" else np.nan
+            se = std_error(result, m.grad) if m.status == "estimated" else np.nan
             records.append(
                 {
                     **({by: group} if by else {}),
@@ -177,11 +181,30 @@ def predicted_probabilities(
     return _finish(records, "predicted_probability", result.alpha)
 
 
+def logit_scale_interval(
+    probability: np.ndarray, std_error: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Delta-method interval built on the logit scale and mapped back, so it stays in (0, 1):
+    se_logit = se / (p (1 - p)), interval expit(logit p -+ z se_logit)."""
+    crit = stats.norm.ppf(1 - alpha / 2)
+    p = np.asarray(probability, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = logit(p)
+        half = crit * np.asarray(std_error, dtype=float) / (p * (1 - p))
+        inside = (p > 0) & (p < 1)
+        low = np.where(inside, expit(centre - half), np.nan)
+        high = np.where(inside, expit(centre + half), np.nan)
+    return low, high
+
+
 def _finish(records: list[dict], value: str, alpha: float) -> pl.DataFrame:
     frame = pl.DataFrame(records, nan_to_null=False)
     cols = wald_columns(frame[value].to_numpy(), frame["std_error"].to_numpy(), alpha)
     if value != "ame":
         cols.pop("z"), cols.pop("p_value")
+        cols["ci_low"], cols["ci_high"] = logit_scale_interval(
+            frame[value].to_numpy(), frame["std_error"].to_numpy(), alpha
+        )
     frame = frame.with_columns(*(pl.Series(k, v) for k, v in cols.items()))
     order = [c for c in frame.columns if c not in ("n_obs", "status")] + ["n_obs", "status"]
     return frame.select(order)

@@ -33,7 +33,7 @@ from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 from pipelines.stats.cells import expand_cells
 from pipelines.stats.design import as_polars, design_matrix, independent_columns, make_spec
 from pipelines.stats.grouped_logit import fit_grouped_logit
-from pipelines.stats.tables import to_python, wald_columns
+from pipelines.stats.result_tables import to_python, wald_columns
 
 
 @dataclass

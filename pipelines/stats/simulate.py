@@ -1,7 +1,9 @@
 """Direct simulator: row-level PD-closure data with known logit coefficients.
 
 Each row is a proceeding with a lead-charge category, custody, representation, nationality group,
-time-since-NTA band, court and period, drawn independently with the shares in `SimulationDesign`.
+time-since-NTA band, court and period, drawn with the shares in `SimulationDesign` (independently
+of each other unless the design correlates charge mix with court or adds court-specific category
+effects; see `SimulationDesign`).
 Its PD-closure probability is
 
     logit p = intercept + category + custody + represented + nationality + age band
@@ -60,6 +62,16 @@ class SimulationDesign:
     first_period_year: int = 2012  # periods are quarters from Q1 of this year
     period_sd: float = 0.3
     effects_seed: int = 2011
+    # Dependence and confounding the estimators must survive (all off by default):
+    # - court_category_tilt: the share of each non-reference lead-charge category in a court is
+    #   multiplied by exp(tilt * court effect / court_sd), so charge mix is correlated with the
+    #   court's PD propensity (leaving out court fixed effects biases the category effects);
+    # - court_slope_sd: each court gets its own deviation, N(0, sd^2), from the category
+    #   effects (one draw per court and non-reference category, redrawn in every replication),
+    #   so rows of a court are dependent beyond the court intercept (unclustered SEs are too
+    #   small). The truth reported is the average effect (the deviations have mean zero).
+    court_category_tilt: float = 0.0
+    court_slope_sd: float = 0.0
 
     def courts(self) -> list[str]:
         return [f"C{i + 1:03d}" for i in range(self.n_courts)]
@@ -75,6 +87,13 @@ class SimulationDesign:
         period = rng.normal(0.0, self.period_sd, self.n_periods)
         shares = rng.dirichlet(np.full(self.n_courts, self.court_size_concentration))
         return court, period, shares
+
+    def court_slopes(self, rng: np.random.Generator) -> np.ndarray:
+        """Court x category deviations (courts x categories; reference column 0), mean zero."""
+        slopes = rng.normal(0.0, self.court_slope_sd, (self.n_courts, len(self.categories)))
+        slopes -= slopes.mean(axis=0)
+        slopes[:, 0] = 0.0
+        return slopes
 
 
 def _draw(rng: np.random.Generator, levels: Levels, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,9 +112,20 @@ def simulate_rows(n_rows: int, seed: int, design: SimulationDesign | None = None
     rng = np.random.default_rng(seed)
     court_eff, period_eff, court_shares = d.nuisance_effects()
     eta = np.full(n_rows, d.intercept)
+    court = rng.choice(d.n_courts, size=n_rows, p=court_shares)
     columns = []
+    cat_shares = np.array([sh for _, sh, _ in d.categories])
+    tilt = np.exp(d.court_category_tilt * court_eff / max(d.court_sd, 1e-12))
+    # Per-court category shares: non-reference categories scaled by the court's tilt.
+    by_court = np.tile(cat_shares, (d.n_courts, 1))
+    by_court[:, 1:] *= tilt[:, None]
+    by_court /= by_court.sum(axis=1, keepdims=True)
+    u = rng.random(n_rows)
+    cat = (u[:, None] > np.cumsum(by_court[court], axis=1)).sum(axis=1)
+    cat = np.minimum(cat, len(d.categories) - 1)
+    eta += np.array([c for _, _, c in d.categories])[cat] + d.court_slopes(rng)[court, cat]
+    columns.append(_labels([lv for lv, _, _ in d.categories], cat, "lead_charge_category"))
     for column, levels in (
-        ("lead_charge_category", d.categories),
         ("custody", d.custody),
         ("nationality_group", d.nationality_groups),
         ("nta_age_band", d.nta_age_bands),
@@ -105,7 +135,6 @@ def simulate_rows(n_rows: int, seed: int, design: SimulationDesign | None = None
         columns.append(_labels([lv for lv, _, _ in levels], codes, column))
     represented = rng.random(n_rows) < d.represented_share
     eta += d.represented_coef * represented
-    court = rng.choice(d.n_courts, size=n_rows, p=court_shares)
     period = rng.integers(0, d.n_periods, size=n_rows)
     eta += court_eff[court] + period_eff[period]
     pd_closure = rng.random(n_rows) < expit(eta)
