@@ -18,6 +18,19 @@ CREATE TABLE marts.charges_classified (
     chg_status VARCHAR
 );
 
+-- built by sql/marts/code_value_frequencies.sql
+CREATE TABLE marts.code_value_frequencies (
+    release_id VARCHAR NOT NULL,
+    source_table VARCHAR,
+    field VARCHAR,
+    raw_value VARCHAR,
+    code VARCHAR,
+    case_type VARCHAR,
+    rows BIGINT,
+    label VARCHAR,
+    status VARCHAR
+);
+
 -- built by sql/marts/cohort_completions.sql
 CREATE TABLE marts.cohort_completions (
     release_id VARCHAR NOT NULL,
@@ -58,6 +71,30 @@ CREATE TABLE marts.cohort_pending (
     pd_kind VARCHAR
 );
 
+-- built by sql/marts/lead_charge_variants.sql
+CREATE TABLE marts.lead_charge_variants (
+    release_id VARCHAR NOT NULL,
+    idnproceeding BIGINT,
+    most_serious VARCHAR,
+    first_charged VARCHAR,
+    most_serious_not_withdrawn VARCHAR
+);
+
+-- built by sql/marts/model_cells_completion_variants.sql
+CREATE TABLE marts.model_cells_completion_variants (
+    release_id VARCHAR NOT NULL,
+    variant VARCHAR,
+    lead_charge_category VARCHAR,
+    custody VARCHAR,
+    represented BOOLEAN,
+    nationality_group VARCHAR,
+    nta_age_band VARCHAR,
+    court VARCHAR,
+    period VARCHAR,
+    n BIGINT,
+    pd_closures BIGINT
+);
+
 -- built by sql/marts/model_cells_completions.sql
 CREATE TABLE marts.model_cells_completions (
     release_id VARCHAR NOT NULL,
@@ -79,6 +116,23 @@ CREATE TABLE marts.model_cells_eras (
     era VARCHAR,
     custody VARCHAR,
     represented BOOLEAN,
+    nationality_group VARCHAR,
+    nta_age_band VARCHAR,
+    court VARCHAR,
+    period VARCHAR,
+    n BIGINT,
+    pd_closures BIGINT
+);
+
+-- built by sql/marts/model_cells_lead_rules.sql
+CREATE TABLE marts.model_cells_lead_rules (
+    release_id VARCHAR NOT NULL,
+    lead_rule VARCHAR,
+    lead_charge_category VARCHAR,
+    custody VARCHAR,
+    represented BOOLEAN,
+    nationality_group VARCHAR,
+    nta_age_band VARCHAR,
     court VARCHAR,
     period VARCHAR,
     n BIGINT,
@@ -147,6 +201,21 @@ CREATE TABLE marts.pd_closures_by_category (
     window_end DATE
 );
 
+-- built by sql/marts/pd_code_frequencies.sql
+CREATE TABLE marts.pd_code_frequencies (
+    release_id VARCHAR NOT NULL,
+    field VARCHAR,
+    code VARCHAR,
+    case_type VARCHAR,
+    fiscal_year BIGINT,
+    proceedings BIGINT,
+    label VARCHAR,
+    label_source VARCHAR,
+    counted_by_pd_rule BOOLEAN,
+    pd_kind VARCHAR,
+    counted_by_variants VARCHAR
+);
+
 -- built by sql/marts/pd_rates_by_category.sql
 CREATE TABLE marts.pd_rates_by_category (
     release_id VARCHAR NOT NULL,
@@ -165,6 +234,20 @@ CREATE TABLE marts.pd_rates_by_category (
     window_start DATE,
     window_end DATE,
     pending_on DATE
+);
+
+-- built by sql/marts/pending_competing_risks.sql
+CREATE TABLE marts.pending_competing_risks (
+    release_id VARCHAR NOT NULL,
+    lead_charge_category VARCHAR,
+    horizon_months BIGINT,
+    horizon_date DATE,
+    proceedings BIGINT,
+    pd BIGINT,
+    other_completion BIGINT,
+    still_pending BIGINT,
+    cumulative_incidence_pd DOUBLE,
+    cumulative_incidence_other DOUBLE
 );
 
 -- built by sql/marts/proceedings.sql
@@ -387,32 +470,16 @@ CREATE TABLE marts.removals_top_offense_families (
     immigration_only_convictions BIGINT
 );
 
--- built by sql/marts/pd_code_frequencies.sql
-CREATE TABLE marts.pd_code_frequencies (
+-- built by sql/marts/run_settings.sql
+CREATE TABLE marts.run_settings (
     release_id VARCHAR NOT NULL,
-    field VARCHAR,
-    code VARCHAR,
-    case_type VARCHAR,
-    fiscal_year BIGINT,
+    window_start DATE,
+    window_end DATE,
+    pending_on DATE,
+    lead_charge_rule VARCHAR,
+    suppress_below INTEGER,
     proceedings BIGINT,
-    label VARCHAR,
-    label_source VARCHAR,
-    counted_by_pd_rule BOOLEAN,
-    pd_kind VARCHAR,
-    counted_by_variants VARCHAR
-);
-
--- built by sql/marts/code_value_frequencies.sql
-CREATE TABLE marts.code_value_frequencies (
-    release_id VARCHAR NOT NULL,
-    source_table VARCHAR,
-    field VARCHAR,
-    raw_value VARCHAR,
-    code VARCHAR,
-    case_type VARCHAR,
-    rows BIGINT,
-    label VARCHAR,
-    status VARCHAR
+    built_at TIMESTAMP
 );
 
 -- built by sql/marts/trac_comparison.sql
