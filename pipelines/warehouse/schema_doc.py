@@ -68,13 +68,15 @@ def _ddl_notes() -> dict[str, str]:
 
 
 def _raw_tables() -> list[tuple[str, list[tuple[str, str]]]]:
-    from pipelines.eoir.ingest import AUDIT_DDL, REJECTS_DDL, REPAIRS_DDL
+    from pipelines.eoir.ingest import ACCOUNTING_TABLES
+    from pipelines.settings import SQL_DIR
 
     con = duckdb.connect()
     try:
         con.execute("CREATE SCHEMA raw")
         out = []
-        for ddl in (AUDIT_DDL, REJECTS_DDL, REPAIRS_DDL):
+        for table in ACCOUNTING_TABLES:
+            ddl = (SQL_DIR / "ingest" / f"{table}.sql").read_text(encoding="utf-8")
             con.execute(ddl)
             name = re.search(r"raw\.(\w+)", ddl).group(0)
             out.append((name, [(r[0], r[1]) for r in con.execute(f"DESCRIBE {name}").fetchall()]))
