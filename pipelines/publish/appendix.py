@@ -133,11 +133,88 @@ def rules(stored: ReleaseSettings) -> list[tuple[str, str, str]]:
         ("Analysis window", f"{stored.window_start} to {stored.window_end}, by completion date (COMP_DATE)", "pipelines/settings.py"),
         ("Pending date", f"{stored.pending_on}: the docket is counted on this day", "pipelines/settings.py"),
         ("PD closure", "OTHER_COMP Y or M (admin-closed), or DEC_CODE I in RMV/DEP/EXC/REC cases (terminated)", "data/reference/pd_codes.csv"),
+        ("PD variants (bounds)", "strict is the rule above; the broader readings add plain terminations (DEC_CODE T) of removal-type cases, over all dates, in ICE's case-review months, or at a court during its docket review: upper bounds for the terminations a current release cannot show, not findings", "data/reference/pd_variants.csv"),
         ("Charge severity", "Each NTA charge's INA citation mapped to a category with its legal basis", "data/reference/charge_severity.csv"),
         ("Lead charge", LEAD_RULES.get(stored.lead_charge_rule, stored.lead_charge_rule), "sql/marts/proceedings.sql"),
         ("Model", "Grouped binomial logit, court-clustered standard errors, average marginal effects by the delta method", "pipelines/stats/grouped_logit.py"),
         ("Small cells", f"Counts from 1 to {stored.suppress_below - 1} suppressed; complementary cells chosen jointly across every published file so none can be recovered", "pipelines/publish/disclosure.py"),
     ]  # fmt: skip
+
+
+def _shown(n: int | None, threshold: int) -> str:
+    """A count as published: suppressed from 1 to threshold - 1."""
+    if n is None:
+        return "not built"
+    return marker(threshold) if 1 <= n < threshold else f"{n:,}"
+
+
+def code_notes(con: duckdb.DuckDBPyConnection, stored: ReleaseSettings) -> list[str]:
+    """What the release's own codes can and cannot show, in sentences (no small cells)."""
+    rid, t = stored.release_id, stored.suppress_below
+    notes: list[str] = []
+    try:
+        codes = con.execute(
+            "SELECT field, code, sum(proceedings) AS n, "
+            "max(fiscal_year) FILTER (WHERE proceedings > 0) AS last_fy "
+            "FROM marts.pd_code_frequencies WHERE release_id = ? AND counted_by_pd_rule "
+            "GROUP BY ALL ORDER BY field, code",
+            [rid],
+        ).fetchall()
+        last = con.execute(
+            "SELECT max(fiscal_year) FROM marts.pd_code_frequencies WHERE release_id = ?", [rid]
+        ).fetchone()[0]
+    except duckdb.Error:
+        return [
+            "The code-frequency mart (marts.pd_code_frequencies) was not built for this release."
+        ]
+    for field, code, n, last_fy in codes:
+        if not n:
+            what = f"{field} {code}, a code the PD rule counts, never occurs in this release"
+            if field == "DEC_CODE" and code == "I":
+                what += (
+                    ": the strict rule finds no PD terminations here, although TRAC reported about"
+                    " one in four early PD closures as a termination. The bounds in"
+                    " marts.pd_closures_by_category (pd_closures_with_terminations and the review"
+                    " variants) add plain terminations (DEC_CODE T) and are upper bounds, not findings"
+                )
+            notes.append(what + ".")
+        elif last is not None and last_fy is not None and last_fy < last - 1:
+            notes.append(
+                f"{field} {code} last occurs in fiscal year {last_fy}; the release has completions"
+                f" to fiscal year {last}."
+            )
+    if codes and not notes:
+        notes.append("Every code the PD rule counts occurs in this release.")
+    try:
+        row = con.execute(
+            "SELECT pd_closures, pd_closures_with_terminations, pd_closures_with_review_terminations, "
+            "pd_closures_with_docket_terminations, pd_closures_undated "
+            "FROM marts.pd_closures_by_category WHERE release_id = ? AND lead_charge_category = 'total'",
+            [rid],
+        ).fetchone()
+    except duckdb.Error:
+        row = None
+    if row:
+        strict, wt, review, docket, undated = row
+
+        def bound(n: int | None) -> str:
+            # A bound minus the strict total is a count of its own (the terminations it adds):
+            # a bound is not printed when that difference is a small cell.
+            if n is not None and strict is not None and 1 <= n - strict < t:
+                return f"{marker(t)} more than the strict count"
+            return _shown(n, t)
+
+        notes.append(
+            f"PD closures in the window: {_shown(strict, t)} under the strict rule; bounds with"
+            f" terminations: {bound(wt)} (all dates), {bound(review)} (ICE's case-review"
+            f" months), {bound(docket)} (court docket reviews)."
+        )
+        notes.append(
+            f"PD closures whose completion date is missing or a placeholder, so that no window can"
+            f" hold them: {_shown(undated, t)} (the check pd_closures_undated warns above 0.1% of"
+            " all PD closures and stops the run above 1%)."
+        )
+    return notes
 
 
 def _cell(step: FlowStep, kinds: dict, threshold: int) -> str:
@@ -151,7 +228,9 @@ def _cell(step: FlowStep, kinds: dict, threshold: int) -> str:
     return f"{step.count:,}"
 
 
-def appendix_markdown(steps, stored: ReleaseSettings, prov: Provenance, kinds: dict) -> str:
+def appendix_markdown(
+    steps, stored: ReleaseSettings, prov: Provenance, kinds: dict, notes: list[str] = ()
+) -> str:
     t = stored.suppress_below
     out = [f"# Data appendix: release {md_escape(stored.release_id)}", ""]
     if prov.synthetic:
@@ -162,6 +241,8 @@ def appendix_markdown(steps, stored: ReleaseSettings, prov: Provenance, kinds: d
     out += ["", "## Definitions and rules", "", "| Rule | What it says | Defined in |", "| :--- | :--- | :--- |"]  # fmt: skip
     for name, text, src in rules(stored):
         out.append(f"| {md_escape(name)} | {md_escape(text)} | `{src}` |")
+    out += ["", "## What this release's codes can show", ""]
+    out += [f"- {md_escape(n)}" for n in notes]
     out += [
         "",
         "## Settings and code",
@@ -183,7 +264,9 @@ def _path_tex(path: str) -> str:
     )
 
 
-def appendix_latex(steps, stored: ReleaseSettings, prov: Provenance, kinds: dict) -> str:
+def appendix_latex(
+    steps, stored: ReleaseSettings, prov: Provenance, kinds: dict, notes: list[str] = ()
+) -> str:
     t = stored.suppress_below
     e = latex_escape
     rows = [
@@ -204,6 +287,10 @@ def appendix_latex(steps, stored: ReleaseSettings, prov: Provenance, kinds: dict
         r"\toprule Rule & What it says & Defined in \\ \midrule\endhead",
         *rule_rows,
         r"\bottomrule\end{longtable}}",
+        r"\subsection*{What this release's codes can show}",
+        r"\begin{itemize}",
+        *[r"\item " + e(n) for n in notes],
+        r"\end{itemize}" if notes else r"\item (nothing to report)\end{itemize}",
         r"\subsection*{Settings and code}",
         r"{\raggedright",
         "Settings the marts were built with (marts.run\\_settings): "
@@ -227,8 +314,9 @@ def write_appendix(
     steps = flow(con, stored)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"md": out_dir / "appendix.md", "tex": out_dir / "appendix.tex"}
-    paths["md"].write_text(appendix_markdown(steps, stored, prov, kinds), encoding="utf-8")
-    tex = appendix_latex(steps, stored, prov, kinds)
+    notes = code_notes(con, stored)
+    paths["md"].write_text(appendix_markdown(steps, stored, prov, kinds, notes), encoding="utf-8")
+    tex = appendix_latex(steps, stored, prov, kinds, notes)
     paths["tex"].write_text(tex, encoding="utf-8")
     if engine() is None:
         return paths, "No appendix.pdf: pdflatex is not installed (scripts/ci_system_deps.sh)."
