@@ -57,7 +57,16 @@ def _empty_removals() -> pl.DataFrame:
         ),
     ],
     # Formula cells with no stored value are read as NULL (pipelines.ice.reader): counted here.
-    check_specs=[dg.AssetCheckSpec("formula_cells_have_values", asset=STAGING_KEY)],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "formula_cells_have_values",
+            asset=STAGING_KEY,
+            description=(
+                "Every formula cell of the ICE workbooks has a stored value; one without is read "
+                "as empty, never as 0, and counted here by file, sheet and column."
+            ),
+        )
+    ],
     partitions_def=release_partitions,
     pool=WAREHOUSE_POOL,
 )

@@ -81,8 +81,23 @@ def _write_all(con, release_id: str, frames: dict[str, list[pl.DataFrame]]) -> d
         for t in MAIN_TABLES
     ],
     check_specs=[
-        dg.AssetCheckSpec("models_converged", asset=dg.AssetKey(["models", "fit_diagnostics"])),
-        dg.AssetCheckSpec("separation_reported", asset=dg.AssetKey(["models", "fit_diagnostics"])),
+        dg.AssetCheckSpec(
+            "models_converged",
+            asset=dg.AssetKey(["models", "fit_diagnostics"]),
+            description=(
+                "Every model that was fitted converged (an error if one did not); a release too "
+                "small to model is a warning naming why, never a silent empty table."
+            ),
+        ),
+        dg.AssetCheckSpec(
+            "separation_reported",
+            asset=dg.AssetKey(["models", "fit_diagnostics"]),
+            description=(
+                "Separated and rare levels carry Firth estimates with profile intervals and no "
+                "Wald SE, z or p; probability intervals stay in [0, 1]; every table has its event "
+                "counts; fitted plus set-aside rows add up to the cohort."
+            ),
+        ),
     ],
     partitions_def=release_partitions,
     pool=WAREHOUSE_POOL,

@@ -69,7 +69,16 @@ def make_release_diff(upstream: list) -> dg.AssetsDefinition:
             "charges behind it in marts.release_diff_proceedings and marts.release_diff_charges. "
             "Logic: pipelines/releases/diff.py."
         ),
-        check_specs=[dg.AssetCheckSpec("proceedings_reconcile", asset=DIFF_KEY)],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "proceedings_reconcile",
+                asset=DIFF_KEY,
+                description=(
+                    "The diff reconciles: the previous release's proceedings plus those added "
+                    "minus those removed equal this release's proceedings."
+                ),
+            )
+        ],
         kinds={"duckdb"},
     )
     def release_diff(
