@@ -45,13 +45,19 @@ def _q(con: duckdb.DuckDBPyConnection, sql: str, release_id: str) -> pl.DataFram
 def closures_frame(con, release_id: str) -> pl.DataFrame:
     return _q(
         con,
-        """SELECT c.lead_charge_category, c.category_label, c.pd_closures, c.pct_of_pd_closures,
-                  c.admin_closed, c.terminated,
+        # Every category of the rates table, also one with no PD closure in the window (e.g. no
+        # charge recorded): the pending column must add up to the same total in every file.
+        """SELECT r.lead_charge_category, coalesce(c.category_label, r.category_label)
+                      AS category_label,
+                  coalesce(c.pd_closures, 0) AS pd_closures,
+                  coalesce(c.pct_of_pd_closures, 0.0) AS pct_of_pd_closures,
+                  coalesce(c.admin_closed, 0) AS admin_closed,
+                  coalesce(c.terminated, 0) AS terminated,
                   r.share_of_pending AS pending_share, r.pending AS pending_cases
-           FROM marts.pd_closures_by_category c
-           JOIN marts.pd_rates_by_category r USING (release_id, lead_charge_category)
-           WHERE c.release_id = ? AND c.lead_charge_category <> 'total'
-           ORDER BY c.row_order""",
+           FROM marts.pd_rates_by_category r
+           LEFT JOIN marts.pd_closures_by_category c USING (release_id, lead_charge_category)
+           WHERE r.release_id = ? AND r.lead_charge_category <> 'total'
+           ORDER BY coalesce(c.row_order, r.row_order), r.row_order""",
         release_id,
     )
 
