@@ -45,8 +45,9 @@ def _q(con: duckdb.DuckDBPyConnection, sql: str, release_id: str) -> pl.DataFram
 def closures_frame(con, release_id: str) -> pl.DataFrame:
     return _q(
         con,
-        # Every category of the rates table, also one with no PD closure in the window (e.g. no
-        # charge recorded): the pending column must add up to the same total in every file.
+        # Every category of the article table, and one with pending cases but no PD closure in
+        # the window (e.g. no charge recorded): the pending column must add up to the same total
+        # in every file.
         """SELECT r.lead_charge_category, coalesce(c.category_label, r.category_label)
                       AS category_label,
                   coalesce(c.pd_closures, 0) AS pd_closures,
@@ -57,6 +58,7 @@ def closures_frame(con, release_id: str) -> pl.DataFrame:
            FROM marts.pd_rates_by_category r
            LEFT JOIN marts.pd_closures_by_category c USING (release_id, lead_charge_category)
            WHERE r.release_id = ? AND r.lead_charge_category <> 'total'
+             AND (c.lead_charge_category IS NOT NULL OR r.pending > 0)
            ORDER BY coalesce(c.row_order, r.row_order), r.row_order""",
         release_id,
     )
