@@ -11,7 +11,7 @@ smoke run, large generated releases); `pytest -m full` runs only those (pyprojec
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -77,8 +77,7 @@ class SampleWarehouse:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / "warehouse.duckdb"
         shutil.copyfile(self.settings.warehouse, target)
-        return replace(
-            self.settings,
+        return self.settings.with_(
             warehouse=target,
             temp_dir=folder / "tmp",
             raw_dir=folder / "raw",

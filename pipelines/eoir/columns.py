@@ -46,9 +46,16 @@ REQUIRED_LOOKUPS: dict[str, tuple[str, ...]] = {
 
 # Every lookup this pipeline loads: the required ones, plus the alternative nationality table of
 # some releases (tblLookupAlienNat, docs/EOIR_FORMAT.md#lookup-tables) and the case-priority codes of
-# tbl_CasePriorityHistory. Other Lookup/ files are listed in raw.release_members as not used and
-# never become tables (a file named `rejects.csv` must not become raw.rejects).
-KNOWN_LOOKUPS: tuple[str, ...] = (*REQUIRED_LOOKUPS, "tblLookupAlienNat", "tblLookup_CasePriority")
+# tbl_CasePriorityHistory, and tblDecCode, EOIR's own labels of B_TblProceeding.DEC_CODE (12 codes;
+# `T` is "CASE TERMINATED BY IJ"), kept so a reader can check a code's meaning against the release
+# itself. Other Lookup/ files are listed in raw.release_members as not used and never become tables
+# (a file named `rejects.csv` must not become raw.rejects).
+KNOWN_LOOKUPS: tuple[str, ...] = (
+    *REQUIRED_LOOKUPS,
+    "tblLookupAlienNat",
+    "tblLookup_CasePriority",
+    "tblDecCode",
+)
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,10 @@ def build_equations(cells: CellSet, window_start: date, window_end: date) -> Non
         if k[0] == "removals":
             groups.setdefault((k[2], k[3]), []).append(k)
     for (fy, panel), parts in groups.items():
+        if len(parts) == 1:
+            # A year with a single level: its cell is the annual total ICE itself publishes,
+            # public already, so there is nothing to recover it from that is not public.
+            continue
         total = ("removals_published_total", fy, panel)
         # Known to any reader of ICE's statistics (NaN: not needed to tell what is determined).
         printed = [cells.values[p] for p in parts]

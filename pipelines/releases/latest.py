@@ -45,14 +45,27 @@ class FailedCheck:
         return f"{self.name} failed ({facts}{'; ' + str(note) if note else ''})"
 
 
+# Checks that fail when the release's files do not hold what its Count.txt says: the files are
+# to blame, and a fresh copy is the remedy. Any other failed check is about what the data gives.
+_FILE_CHECKS = ("count_txt_reconciled", "lookups_reconciled")
+
+
 def incomplete_message(release_id: str, failed: list[FailedCheck]) -> str:
     """One line: the first failed check with its numbers, what it means, what to do."""
     more = len(failed) - 1
+    first = failed[0]
+    if first.name.rsplit(":", 1)[-1] in _FILE_CHECKS:
+        todo = "copy or download the release again (a table may be half-copied) and run again."
+    else:
+        todo = (
+            "the check's description (Dagster UI, asset checks) says what it guards; the run's "
+            "log and the check's metadata say which rows."
+        )
     return (
-        f"release {release_id} is not complete: {failed[0].line()}"
+        f"release {release_id} is not complete: {first.line()}"
         + (f" and {more} more check(s)" if more > 0 else "")
         + ". It is not recorded in marts.releases and latest.* does not switch to it; "
-        "copy or download the release again (a table may be half-copied) and run again."
+        + todo
     )
 
 

@@ -64,6 +64,15 @@ RARE_MIN_EVENTS = 10
 MAX_STEP = 5.0
 # Profile-interval end points are found to this many log-odds units.
 PROFILE_XTOL = 1e-4
+# Changes of the penalized log-likelihood below this (relative) are rounding, not progress.
+VALUE_TOL = 1e-13
+# Fisher-scoring iterations before the fit is finished by L-BFGS (see _newton), and the largest
+# gradient element L-BFGS leaves.
+SCORING_ITER = 30
+GRADIENT_TOL = 1e-7
+# Designs with at most this many entries (cells x columns) are held dense: on a small release the
+# sparse bookkeeping costs more than the arithmetic.
+DENSE_MAX_ENTRIES = 4_000_000
 
 
 @dataclass
@@ -101,16 +110,22 @@ def _penalized(
     y_c - n_c p_c + h_c (1/2 - p_c) per cell, and the information I(b) = X' diag(n p (1-p)) X."""
     p = expit(eta)
     w = n * p * (1 - p)
-    info = (X.T.multiply(w) @ X).toarray()
+    if isinstance(X, np.ndarray):  # a small design, held dense (see _as_working)
+        info = (X.T * w) @ X
+    else:
+        info = (X.T.multiply(w) @ X).toarray()
     try:
         chol = linalg.cho_factor(info)
     except linalg.LinAlgError:  # fitted probabilities at 0 or 1 for a whole column: no value
         return -np.inf, y - n * p, info
-    # h_c = w_c x_c' I^{-1} x_c, and x_c is 0/1 with one entry per factor: sum the entries of
-    # X I^{-1} at the cell's own columns.
-    XI = X @ linalg.cho_solve(chol, np.eye(info.shape[0]))
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    quad = np.bincount(rows, weights=XI[rows, X.indices] * X.data, minlength=X.shape[0])
+    if isinstance(X, np.ndarray):
+        quad = np.einsum("ij,ij->i", X, linalg.cho_solve(chol, X.T).T)
+    else:
+        # h_c = w_c x_c' I^{-1} x_c, and x_c is 0/1 with one entry per factor: sum the entries
+        # of X I^{-1} at the cell's own columns.
+        XI = X @ linalg.cho_solve(chol, np.eye(info.shape[0]))
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        quad = np.bincount(rows, weights=XI[rows, X.indices] * X.data, minlength=X.shape[0])
     h = w * quad
     loglik = float(y @ eta - n @ np.logaddexp(0.0, eta))
     logdet = 2.0 * float(np.log(np.diag(chol[0])).sum())
@@ -139,7 +154,11 @@ def _newton(
         while True:
             trial = b + t * step
             new_value, new_resid, new_info = _penalized(X, n, y, X @ trial)
-            if new_value >= value - 1e-10 * abs(value):
+            # Only ascent is taken: Fisher scoring on the modified score uses I(b), not the
+            # penalized Hessian, and near a flat optimum (a term separated on the cells) it can
+            # cycle between two points whose values differ by ~1e-9. Accepting such a "tie"
+            # kept the profile fits of a 1,500-case release cycling to max_iter.
+            if new_value >= value - VALUE_TOL * max(1.0, abs(value)):
                 break
             t /= 2
             if t < 1e-6:  # no step improves the penalized likelihood: stop where we are
@@ -147,7 +166,38 @@ def _newton(
         b, value, resid, info = trial, new_value, new_resid, new_info
         if np.max(np.abs(t * step)) < tol:
             return b, value, True, it
-    return b, value, False, max_iter
+        if it == SCORING_ITER:
+            break
+    # Fisher scoring has stalled in a flat direction: finish with L-BFGS on the same objective
+    # and its exact gradient (the modified score is the gradient of the penalized likelihood).
+    return _finish_lbfgs(X, n, y, b, free, it)
+
+
+def _finish_lbfgs(
+    X: Any, n: np.ndarray, y: np.ndarray, b: np.ndarray, free: np.ndarray, done: int
+) -> tuple[np.ndarray, float, bool, int]:
+    base = b.copy()
+
+    def objective(v: np.ndarray) -> tuple[float, np.ndarray]:
+        full = base.copy()
+        full[free] = v
+        value, resid, _ = _penalized(X, n, y, X @ full)
+        if not np.isfinite(value):
+            return np.inf, np.zeros_like(v)
+        return -value, -np.asarray(X.T @ resid)[free]
+
+    res = optimize.minimize(
+        objective,
+        base[free],
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 5000, "gtol": GRADIENT_TOL, "ftol": 1e-15},
+    )
+    out = base.copy()
+    out[free] = res.x
+    value = _penalized(X, n, y, X @ out)[0]
+    converged = bool(np.max(np.abs(res.jac)) < GRADIENT_TOL * 10)
+    return out, value, converged, done + int(res.nit)
 
 
 def fit_firth(
@@ -169,6 +219,8 @@ def fit_firth(
     status = independent_columns(X, n)
     est = status == "ok"
     Xe = X[:, est].tocsr()
+    if Xe.shape[0] * Xe.shape[1] <= DENSE_MAX_ENTRIES:
+        Xe = Xe.toarray()
     k = int(est.sum())
     start = np.zeros(k)
     start[0] = np.log((y.sum() + 0.5) / (n.sum() - y.sum() + 0.5))
@@ -219,7 +271,13 @@ def fit_firth(
                 bounds.append(np.nan)
                 ok = False
                 continue
-            bounds.append(optimize.brentq(deviance_gap, inner, outer, xtol=PROFILE_XTOL))
+            try:
+                bounds.append(optimize.brentq(deviance_gap, inner, outer, xtol=PROFILE_XTOL))
+            except ValueError:
+                # The profile fit at the inner point came out differently from the first time
+                # (a flat, nearly unidentified direction): no end point is stated, not a guess.
+                bounds.append(np.nan)
+                ok = False
         profile[t], profile_ok[t] = (bounds[0], bounds[1]), ok
     params = np.full(len(terms), np.nan)
     params[est] = b

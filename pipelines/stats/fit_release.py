@@ -137,9 +137,27 @@ def _fit_main_model(
         alpha=alpha,
         engine=engine,
     )
+    k_fit = int(np.sum(fit.estimated))
+    if fit.diagnostics["n_obs"] <= k_fit:
+        # More coefficients than proceedings in the estimation sample: the fit interpolates and
+        # no interval means anything (a release of a few thousand cases, cut by cohort).
+        raise ValueError(
+            f"{k_fit} coefficients for {fit.diagnostics['n_obs']:.0f} proceedings in the "
+            "estimation sample (needs more proceedings than coefficients)"
+        )
     n_all, y_all = read_counts(frame, outcome_n, outcome_y)
     positive = n_all > 0
     all_cells, n_all, y_all = frame.filter(pl.Series(positive)), n_all[positive], y_all[positive]
+    k_all = sum(s in ("estimated", "separated") for s in fit.status)
+    events = float(min(y_all.sum(), n_all.sum() - y_all.sum()))
+    if events < k_all:
+        # Fewer PD closures (or fewer other outcomes) than coefficients: every coefficient
+        # would rest on less than one event, and the penalized fit's profile intervals have no
+        # end points worth printing. Said, not fitted.
+        raise ValueError(
+            f"{events:.0f} events (the rarer outcome) for {k_all} coefficients (needs at least "
+            "one event per coefficient)"
+        )
     counts = term_event_counts(design_matrix_sparse(all_cells, fit.spec), n_all, y_all, fit.terms)
     coefs = fit.coefficients
     rare = [
@@ -397,7 +415,9 @@ def separation_problems(tables: Mapping[str, pl.DataFrame]) -> list[str]:
                 ):
                     problems.append(f"{name}: {r} has status {hit['status'][0]} but a finite {col}")
         if name.startswith("predicted_probabilities"):
-            out = frame.filter((pl.col("ci_low") < 0) | (pl.col("ci_high") > 1))
+            # NaN (no interval) sorts above every number in polars: not an interval outside.
+            low, high = (pl.col(c).fill_nan(None) for c in ("ci_low", "ci_high"))
+            out = frame.filter((low < 0) | (high > 1))
             problems += [f"{name}: {lv} has an interval outside [0, 1]" for lv in out["level"]]
         count_cols = [
             c

@@ -9,10 +9,12 @@
 -- proceedings over proceedings. `computed_value` uses the strict PD rule;
 -- `computed_with_terminations` the broadest variant (every DEC_CODE T in a removal-type case
 -- added), a labelled upper bound. Windows are the published ones, fixed in the reference table,
--- not the run's window settings. The check trac_gap_reported lists every gap and never fails: a
--- gap is expected (see `expected_difference`), not an error. On a synthetic release the values
--- are computed (to test the arithmetic) but nothing is compared: `comparison` says
--- "not applicable: synthetic" and the differences are NULL.
+-- not the run's window settings. The check trac_gap_reported lists every gap and never fails on
+-- one: a gap is expected (see `expected_difference`), not an error. On a synthetic release the
+-- values are computed (to test the arithmetic) but nothing is compared: `comparison` says
+-- "not applicable: synthetic" and the differences are NULL. A rate whose denominator is empty in
+-- the release (no completions at the court in the window) has no value, and `comparison` says
+-- so rather than "compared".
 WITH fig AS (
     SELECT
         figure_id, row_order::INTEGER AS row_order, quantity, published_value::DOUBLE AS published_value,
@@ -115,6 +117,7 @@ SELECT
          ELSE round(100.0 * (computed_value - published_value) / nullif(published_value, 0), 1) END
         AS relative_difference_pct,
     CASE WHEN starts_with(getvariable('release_id'), 'synthetic') THEN 'not applicable: synthetic'
+         WHEN computed_value IS NULL THEN 'not computable: the release has none in the denominator'
          ELSE 'compared' END AS comparison,
     window_start,
     window_end,

@@ -222,3 +222,18 @@ def test_a_failed_dagster_run_takes_its_release_out_of_marts_releases(tmp_path):
         assert con.execute("SELECT release_id FROM latest.release").fetchall() == [("2026-04",)]
     finally:
         con.close()
+
+
+def test_the_remedy_fits_the_check_that_failed():
+    """A Count.txt mismatch asks for a fresh copy; a failed check on what the data gives (a
+    model, the disclosure attack) must not send the user to copy the release again."""
+    from pipelines.releases.latest import FailedCheck, incomplete_message
+
+    files = incomplete_message(
+        "2026-04", [FailedCheck("raw/A_TblCase:count_txt_reconciled", {"lines_read": 9})]
+    )
+    assert "copy or download the release again" in files
+    data = incomplete_message(
+        "2026-04", [FailedCheck("models/fit_diagnostics:separation_reported", {"problems": 1})]
+    )
+    assert "copy or download" not in data and "check's description" in data

@@ -88,3 +88,34 @@ def test_quarters_are_tied_to_the_window_only_when_it_is_made_of_whole_quarters(
         ("completions", "quarter", "2012-04-01", "x"): "secondary",
     }
     assert not cells_for(date(2011, 12, 1), date(2012, 6, 30)).equations
+
+
+def test_removals_against_ice_annual_totals():
+    """ICE publishes each fiscal year's total, so with two levels a small one is recoverable as
+    total minus the other and needs a complement; a year with a single level is that total, a
+    public figure already, and is not counted as recovered."""
+
+    def removals(values: dict[str, int]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "fiscal_year": [2023] * len(values),
+                "immigration_only_excluded": [False] * len(values),
+                "threat_level": list(values),
+                "removals": list(values.values()),
+            }
+        )
+
+    two = CellSet()
+    add_frame(two, "removals", removals({"none": 3, "1": 500}))
+    build_equations(two, date(2011, 12, 1), date(2013, 6, 30))
+    primaries = {k: PRIMARY for k, v in two.values.items() if 1 <= v < 10}
+    assert list(recoverable(_published(two, primaries), two.equations).values()) == [3.0]
+    kinds = protect(two, 10)
+    assert len(kinds) == 2 and recoverable(_published(two, kinds), two.equations) == {}
+
+    one = CellSet()
+    add_frame(one, "removals", removals({"none": 3}))
+    build_equations(one, date(2011, 12, 1), date(2013, 6, 30))
+    kinds = protect(one, 10)
+    assert list(kinds.values()) == [PRIMARY]
+    assert one.equations == [] and recoverable(_published(one, kinds), one.equations) == {}

@@ -177,3 +177,75 @@ def test_estimable_terms_keep_the_exact_ml_fit(release_model):
     assert joined.height > 5
     np.testing.assert_allclose(joined["estimate"], joined["estimate_ml"], rtol=1e-9)
     np.testing.assert_allclose(joined["std_error"], joined["std_error_ml"], rtol=1e-9)
+
+
+def test_lbfgs_finish_reaches_the_direct_maximum(small_rows, monkeypatch):
+    """Mutation-style guard of the finisher: stop Fisher scoring after one iteration so that
+    L-BFGS does the rest; the optimum must still be the row-level one (and the profile
+    intervals those of full Fisher scoring)."""
+    import pipelines.stats.firth as firth
+
+    cells = _cells(small_rows)
+    spec = make_spec(cells, REGRESSORS, REFS, FE)
+    n = cells["n"].cast(pl.Float64).to_numpy()
+    y = cells["pd_closures"].cast(pl.Float64).to_numpy()
+    wanted = ["lead_charge_category[T.aggravated_felony]"]
+    full = fit_firth(cells, spec, n, y, profile_terms=wanted)
+    monkeypatch.setattr(firth, "SCORING_ITER", 1)
+    finished = fit_firth(cells, spec, n, y, profile_terms=wanted)
+    assert finished.converged
+    np.testing.assert_allclose(finished.params, full.params, atol=1e-5)
+    np.testing.assert_allclose(
+        finished.profile_ci[wanted[0]], full.profile_ci[wanted[0]], atol=1e-3
+    )
+
+
+def test_dense_and_sparse_designs_give_the_same_fit(small_rows, monkeypatch):
+    import pipelines.stats.firth as firth
+
+    cells = _cells(small_rows)
+    spec = make_spec(cells, REGRESSORS, REFS, FE)
+    n = cells["n"].cast(pl.Float64).to_numpy()
+    y = cells["pd_closures"].cast(pl.Float64).to_numpy()
+    wanted = ["lead_charge_category[T.other_criminal]"]
+    dense = fit_firth(cells, spec, n, y, profile_terms=wanted)
+    monkeypatch.setattr(firth, "DENSE_MAX_ENTRIES", 0)
+    sparse_fit = fit_firth(cells, spec, n, y, profile_terms=wanted)
+    np.testing.assert_allclose(dense.params, sparse_fit.params, atol=1e-10)
+    np.testing.assert_allclose(
+        dense.profile_ci[wanted[0]], sparse_fit.profile_ci[wanted[0]], atol=1e-6
+    )
+
+
+def test_fewer_events_than_coefficients_is_not_estimated():
+    """A cohort whose rarer outcome has fewer events than the model has coefficients is reported
+    as not estimated with the two numbers, not fitted into meaningless intervals."""
+    from pipelines.stats.fit_release import fit_release_models
+
+    rows = simulate_rows(2_000, seed=3, design=RARE)
+    # Keep 6 PD closures: fewer than the model's coefficients (intercept, 3 categories, custody,
+    # representation, 5 courts, 1 period), more than enough for the outcome to vary.
+    keep = rows["pd_closure"].cum_sum() <= 6
+    few = rows.with_columns((pl.col("pd_closure") & pl.Series(keep)).alias("pd_closure"))
+    args = dict(categorical=REGRESSORS, reference=REFS, fixed_effects=["court", "period"])
+    cells = collapse_to_cells(few, [*REGRESSORS, "court", "period"])
+    out = fit_release_models({"tiny": (cells, 0)}, **args)
+    row = out.diagnostics.row(0, named=True)
+    assert not row["estimated"]
+    assert row["reason"].startswith("not identified: 6 events (the rarer outcome) for ")
+    assert out.tables["coefficients"] == []
+    # The same rows with all their PD closures are fitted.
+    full = fit_release_models(
+        {"tiny": (collapse_to_cells(rows, [*REGRESSORS, "court", "period"]), 0)}, **args
+    )
+    assert full.diagnostics.row(0, named=True)["estimated"]
+
+
+def test_an_interval_that_is_not_there_is_not_outside_the_unit_interval(release_model):
+    """NaN sorts above every number in polars; an absent interval must not read as > 1."""
+    tables = dict(release_model.tables)
+    pp = tables["predicted_probabilities"]
+    tables["predicted_probabilities"] = pp.with_columns(
+        pl.lit(float("nan")).alias("ci_low"), pl.lit(float("nan")).alias("ci_high")
+    )
+    assert not any("outside [0, 1]" in p for p in separation_problems(tables))
