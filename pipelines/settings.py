@@ -193,8 +193,8 @@ class Settings(BaseSettings):
     )
     download_stall_timeout: float = _setting(
         300.0,
-        "The download gives up on a connection that sends nothing for this many seconds (it "
-        "resumes on the next attempt).",
+        "The download gives up on a connection that brings less than 64 KiB in this many "
+        "seconds, silent or trickling (it resumes on the next attempt).",
         "a number of seconds, more than 0",
         resource="settings",
         gt=0,

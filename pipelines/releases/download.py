@@ -18,8 +18,9 @@ FOIA library, replaced every month. A 4 GB transfer over a long-lived connection
 
 Bounded: the transfer stops and removes its partial file when it would exceed `max_bytes`
 (announced by the server, or counted while an endless body streams in; the `download_max_bytes`
-setting), and a connection that sends nothing for `stall_timeout` seconds is dropped and
-resumed (`download_stall_timeout`). A disk that fills up ends the download with one line naming
+setting), and a connection that sends less than `STALL_MIN_BYTES` in `stall_timeout` seconds is
+dropped and resumed (`download_stall_timeout`): a server that trickles a byte now and then keeps
+a socket timeout from ever firing, so the rule is about progress, not about silence. A disk that fills up ends the download with one line naming
 the folder and the space needed, and the partial file is removed, so the disk does not stay full;
 when the server announces the size, that is checked against the free space before any byte is
 written.
@@ -165,6 +166,15 @@ def _no_space(url: str, folder: Path, need: int | None, have: int) -> DownloadEr
     )
 
 
+# A connection is stalled when it brings fewer bytes than this in `timeout` seconds: 64 KiB a
+# minute (the default timeout) is about 1 KB/s, at which EOIR's 4 GB zip would take seven weeks.
+STALL_MIN_BYTES = 64 * 1024
+
+
+class Stalled(OSError):
+    """The connection is open but brings (almost) nothing: treated like a dropped connection."""
+
+
 def download_release(
     url: str,
     raw_dir: Path,
@@ -180,8 +190,9 @@ def download_release(
 ) -> DownloadResult:
     """Fetch the EOIR zip at `url` into `raw_dir/eoir/<release date>/EOIR Case Data.zip`.
 
-    `timeout` is the stall timeout: seconds without a byte before the connection is dropped
-    (and resumed, up to `max_attempts`); `max_bytes` caps the file's size.
+    `timeout` is the stall timeout: a connection that brings fewer than `STALL_MIN_BYTES` in
+    that many seconds is dropped (and resumed, up to `max_attempts`); `max_bytes` caps the file's
+    size.
     """
     stage = staging_dir(raw_dir)
     stage.mkdir(parents=True, exist_ok=True)
@@ -273,10 +284,14 @@ def download_release(
             _write_json(meta_path, meta)
             try:
                 with open(part, mode) as out:
+                    mark, since_mark = time.monotonic(), 0
                     while True:
-                        chunk = resp.read(chunk_size)
+                        # read1: what has arrived (up to chunk_size), so a trickle is seen
+                        # as it comes rather than after chunk_size bytes.
+                        chunk = resp.read1(chunk_size)
                         if not chunk:
                             break
+
                         if max_bytes is not None and have + len(chunk) > max_bytes:
                             out.close()
                             _discard(part, meta_path)
@@ -290,11 +305,20 @@ def download_release(
                         transferred += len(chunk)
                         if progress is not None:
                             progress(have, total)
+                        since_mark += len(chunk)
+                        if since_mark >= STALL_MIN_BYTES:
+                            mark, since_mark = time.monotonic(), 0
+                        elif time.monotonic() - mark > timeout:
+                            raise Stalled(
+                                f"{since_mark:,} bytes in {time.monotonic() - mark:.0f} s, fewer "
+                                f"than {STALL_MIN_BYTES:,} (PD_DOWNLOAD_STALL_TIMEOUT)"
+                            )
             except (OSError, http.client.HTTPException) as exc:
                 if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     _discard(part, meta_path)
                     raise _no_space(url, stage, total, have) from None
-                # A stall (no byte for `timeout` s) or a dropped connection (IncompleteRead, reset, timeout): keep the bytes, resume.
+                # A stall (too few bytes in `timeout` s, or none) or a dropped connection
+                # (IncompleteRead, reset, timeout): keep the bytes, resume.
                 if attempts < max_attempts:
                     log.warning(
                         "transfer of %s interrupted at %d of %s bytes (%s); resuming",

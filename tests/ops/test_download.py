@@ -32,6 +32,8 @@ class FileServer:
     `drop_after`: the next GET sends that many body bytes, then the connection is cut.
     `stall_after`: the next GET sends that many body bytes, then nothing for `stall_s` seconds.
     `endless`: every GET announces no length and sends bytes until the client goes away.
+    `trickle_after`: the next GET sends that many body bytes, then one byte every 0.1 s (a socket
+    timeout never fires) until the client goes away.
     """
 
     def __init__(self, data: bytes):
@@ -39,6 +41,7 @@ class FileServer:
         self.drop_after: int | None = None
         self.stall_after: int | None = None
         self.stall_s = 3.0
+        self.trickle_after: int | None = None
         self.endless = False
         self.requests: list[dict[str, str]] = []
 
@@ -95,6 +98,19 @@ def _handler(fs: FileServer):
             else:
                 body = data
                 self._headers(200, len(body), {})
+            if fs.trickle_after is not None:
+                cut, fs.trickle_after = fs.trickle_after, None
+                self.wfile.write(body[:cut])
+                self.wfile.flush()
+                self.close_connection = True
+                try:
+                    for i in range(cut, len(body)):
+                        time.sleep(0.1)
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                except OSError:
+                    pass
+                return
             if fs.stall_after is not None:
                 cut, fs.stall_after = fs.stall_after, None
                 self.wfile.write(body[:cut])
@@ -308,6 +324,23 @@ def test_stalled_connection_is_dropped_after_the_stall_timeout_and_resumed(tmp_p
     # (what arrived of the last, incomplete chunk is fetched again)
     resumed_at = int(_gets(fs)[-1]["Range"].removeprefix("bytes=").rstrip("-"))
     assert 0 < resumed_at <= cut and result.attempts == 2
+    assert result.path.read_bytes() == release_zip
+
+
+def test_a_trickling_server_is_a_stall_too(tmp_path, release_zip):
+    """A byte every 0.1 s keeps a socket timeout of 0.5 s from firing; the progress rule drops
+    the connection after the stall timeout anyway and resumes where it was."""
+    raw = tmp_path / "raw"
+    cut = len(release_zip) // 3
+    with serve(release_zip) as (fs, url):
+        fs.trickle_after = cut
+        started = time.monotonic()
+        result = download_release(url, raw, chunk_size=1024, timeout=0.5, retry_wait=0)
+        took = time.monotonic() - started
+    # The trickle alone would take minutes (0.1 s a byte); given up after the stall timeout.
+    assert took < 5.0 and result.attempts == 2
+    resumed_at = int(_gets(fs)[-1]["Range"].removeprefix("bytes=").rstrip("-"))
+    assert cut < resumed_at < cut + 50
     assert result.path.read_bytes() == release_zip
 
 
