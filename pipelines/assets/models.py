@@ -337,56 +337,51 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
     )
 
 
+def _model_spec(table: str, mart: str, description: str) -> dg.AssetSpec:
+    """A `models.<table>` asset fitted from `marts.<mart>`."""
+    return dg.AssetSpec(
+        ["models", table],
+        group_name="models",
+        deps=[dg.AssetKey(["marts", mart])],
+        description=description,
+        kinds={"duckdb", "python"},
+    )
+
+
 # Groups for the event study and the court table: criminal vs immigration-only lead charges, as
 # in the era model.
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["models", "event_study"],
-            group_name="models",
-            deps=[dg.AssetKey(["marts", "pd_by_month"])],
-            description=(
-                "Monthly PD rate (PD closures / completions) of criminal and immigration-only lead "
-                "charges from 6 months before to 12 months after each policy date, with Wilson "
-                "intervals, and per policy the pooled rate 6 months after minus 6 months before "
-                "(Newcombe interval). Descriptive: timing, not effects."
-            ),
-            kinds={"duckdb", "python"},
+        _model_spec(
+            "event_study",
+            "pd_by_month",
+            "Monthly PD rate (PD closures / completions) of criminal and immigration-only lead "
+            "charges from 6 months before to 12 months after each policy date, with Wilson "
+            "intervals, and per policy the pooled rate 6 months after minus 6 months before "
+            "(Newcombe interval). Descriptive: timing, not effects.",
         ),
-        dg.AssetSpec(
-            ["models", "court_heterogeneity"],
-            group_name="models",
-            deps=[dg.AssetKey(["marts", "model_cells_completions"])],
-            description=(
-                "Court-by-group log odds ratios (criminal vs immigration-only lead charge) from the "
-                "completions model with a group x court interaction, shrunk towards the mean by "
-                "empirical Bayes (DerSimonian-Laird), each court tested against the mean with "
-                "Benjamini-Hochberg q-values (FDR 5%); courts with too few PD closures are listed "
-                "with their counts as not estimated."
-            ),
-            kinds={"duckdb", "python"},
+        _model_spec(
+            "court_heterogeneity",
+            "model_cells_completions",
+            "Court-by-group log odds ratios (criminal vs immigration-only lead charge) from the "
+            "completions model with a group x court interaction, shrunk towards the mean by "
+            "empirical Bayes (DerSimonian-Laird), each court tested against the mean with "
+            "Benjamini-Hochberg q-values (FDR 5%); courts with too few PD closures are listed "
+            "with their counts as not estimated.",
         ),
-        dg.AssetSpec(
-            ["models", "population_variants"],
-            group_name="models",
-            deps=[dg.AssetKey(["marts", "model_cells_completion_variants"])],
-            description=(
-                "The main completions model's lead-charge effects on two other populations: "
-                "without completions by change of venue or transfer, and one proceeding per case "
-                "(its last completion in the window)."
-            ),
-            kinds={"duckdb", "python"},
+        _model_spec(
+            "population_variants",
+            "model_cells_completion_variants",
+            "The main completions model's lead-charge effects on two other populations: "
+            "without completions by change of venue or transfer, and one proceeding per case "
+            "(its last completion in the window).",
         ),
-        dg.AssetSpec(
-            ["models", "lead_rule_comparison"],
-            group_name="models",
-            deps=[dg.AssetKey(["marts", "model_cells_lead_rules"])],
-            description=(
-                "The main completions model's lead-charge effects (log-odds, odds ratio, AME, "
-                "event counts, inference used) under three lead-charge rules side by side: most "
-                "serious charge, first charged, and most serious excluding withdrawn charges."
-            ),
-            kinds={"duckdb", "python"},
+        _model_spec(
+            "lead_rule_comparison",
+            "model_cells_lead_rules",
+            "The main completions model's lead-charge effects (log-odds, odds ratio, AME, "
+            "event counts, inference used) under three lead-charge rules side by side: most "
+            "serious charge, first charged, and most serious excluding withdrawn charges.",
         ),
     ],
     partitions_def=release_partitions,
