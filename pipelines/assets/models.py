@@ -40,7 +40,7 @@ DESCRIPTIONS = {
     "coefficients": "Logit coefficients (log-odds) of PD closure with court-clustered SEs, for the completions and pending-docket cohorts.",
     "odds_ratios": "Odds ratios with 95% CIs (exp of the coefficients and of their CI bounds).",
     "marginal_effects": "Average marginal effects: discrete change in P(PD closure) per lead-charge category vs entry without inspection (and per control), delta-method SEs under the clustered covariance.",
-    "predicted_probabilities": "Average predicted P(PD closure) setting every proceeding to each lead-charge category, with delta-method CIs.",
+    "predicted_probabilities": "Average predicted P(PD closure) setting every proceeding to each lead-charge category, with delta-method CIs on the logit scale built on the larger of the clustered SE (std_error) and the model-based SE (std_error_model): the clustered one cannot see the court fixed effects' estimation error.",
     "fit_diagnostics": "Per model: estimated or why not, convergence, observations, cells, clusters, log-likelihood, pseudo-R2, separation handling.",
 }
 

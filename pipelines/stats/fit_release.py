@@ -59,7 +59,7 @@ FIRTH = "firth_profile_likelihood"
 NO_INFERENCE = "none"
 # Statuses that must never carry a Wald standard error, z or p-value.
 NO_WALD_STATUSES = ("separated", "rare", "separated_limit", "not_identified")
-WALD_COLUMNS = ("std_error", "z", "p_value", "p_value_t")
+WALD_COLUMNS = ("std_error", "std_error_model", "z", "p_value", "p_value_t")
 
 
 @dataclass
@@ -383,6 +383,7 @@ def _probabilities(fit, firth, variable, rare, all_cells, n_all, y_all) -> pl.Da
             r.update(
                 predicted_probability=value,
                 std_error=np.nan,
+                std_error_model=np.nan,
                 ci_low=lo,
                 ci_high=hi,
                 status="separated" if fit.status[fit.terms.index(term)] == "separated" else "rare",

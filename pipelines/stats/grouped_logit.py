@@ -110,6 +110,9 @@ class GroupedLogitResult:
     outcome_y: str
     cluster: str | None
     alpha: float
+    # Model-based covariance (inverse information) of `params`, beside the clustered `cov`: see
+    # margins.predicted_probabilities for where it is needed.
+    cov_model: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def params_dict(self) -> dict[str, float]:
@@ -289,6 +292,7 @@ def fit_grouped_logit(
         outcome_y=outcome_y,
         cluster=cluster,
         alpha=alpha,
+        cov_model=H_inv,
     )
 
 

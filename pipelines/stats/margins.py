@@ -160,13 +160,28 @@ def average_marginal_effects(
 def predicted_probabilities(
     result: GroupedLogitResult, variable: str, by: str | None = None
 ) -> pl.DataFrame:
-    """Average predicted probability with everyone set to each level of `variable`."""
+    """Average predicted probability with everyone set to each level of `variable`.
+
+    `std_error` is the delta method with the fit's (clustered) covariance; `std_error_model` the
+    same with the model-based covariance, and the interval uses the larger of the two. Why: a
+    level's probability depends on the court fixed effects, and when the clusters are the courts
+    every court's residuals sum to zero at the fit, so the clustered covariance is blind to the
+    estimation error of the fixed effects. On simulated releases (30 courts, 2,000 rows, 100
+    replications) the clustered interval covered the common levels' true probability 83-91% of the
+    time, the larger of the two 93-97% (benchmarks/monte_carlo_coverage.py prints the figures).
+    Differences between levels (AMEs) are not affected: the fixed effects cancel."""
     factor = result.spec.factor(variable)
     records = []
     for group, mask in _groups(result, by):
         for level in factor.levels:
             m = predicted_mean(result, variable, level, mask)
-            se = std_error(result, m.grad) if m.status == "estimated" else np.nan
+            ok = m.status == "estimated"
+            se = std_error(result, m.grad) if ok else np.nan
+            se_model = (
+                float(np.sqrt(m.grad @ result.cov_model @ m.grad))
+                if ok and result.cov_model is not None
+                else np.nan
+            )
             records.append(
                 {
                     **({by: group} if by else {}),
@@ -174,6 +189,7 @@ def predicted_probabilities(
                     "level": _level_name(level),
                     "predicted_probability": m.value,
                     "std_error": se,
+                    "std_error_model": se_model,
                     "n_obs": m.n_obs,
                     "status": m.status,
                 }
@@ -202,9 +218,10 @@ def _finish(records: list[dict], value: str, alpha: float) -> pl.DataFrame:
     cols = wald_columns(frame[value].to_numpy(), frame["std_error"].to_numpy(), alpha)
     if value != "ame":
         cols.pop("z"), cols.pop("p_value")
-        cols["ci_low"], cols["ci_high"] = logit_scale_interval(
-            frame[value].to_numpy(), frame["std_error"].to_numpy(), alpha
-        )
+        se = frame["std_error"].to_numpy()
+        if "std_error_model" in frame.columns:
+            se = np.fmax(se, frame["std_error_model"].to_numpy())
+        cols["ci_low"], cols["ci_high"] = logit_scale_interval(frame[value].to_numpy(), se, alpha)
     frame = frame.with_columns(*(pl.Series(k, v) for k, v in cols.items()))
     order = [c for c in frame.columns if c not in ("n_obs", "status")] + ["n_obs", "status"]
     return frame.select(order)

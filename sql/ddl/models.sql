@@ -214,6 +214,7 @@ CREATE TABLE models.predicted_probabilities (
     level VARCHAR,
     predicted_probability DOUBLE,
     std_error DOUBLE,
+    std_error_model DOUBLE,
     ci_low DOUBLE,
     ci_high DOUBLE,
     n_obs DOUBLE,

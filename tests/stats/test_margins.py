@@ -117,3 +117,29 @@ def test_ame_within_subsets(grouped, rowlevel, rows):
         v0, g0 = _rowlevel_average_prediction(result, df, "represented", False, mask)
         assert row["ame"] == pytest.approx(v1 - v0, abs=1e-8)
         assert row["n_obs"] == mask.sum()
+
+
+def test_level_probabilities_carry_the_model_based_error_of_the_fixed_effects(grouped, rowlevel):
+    """`std_error_model` is the row-level delta method with statsmodels' model-based covariance;
+    the interval is built on the larger of it and the clustered SE. Clustered on court with court
+    fixed effects, the clustered SE misses the fixed effects' error (each court's residuals sum to
+    zero at the fit), so here the model-based SE is the larger for some level and must be used."""
+    from pipelines.stats.margins import logit_scale_interval
+
+    result, df = rowlevel
+    model_cov = np.asarray(result.normalized_cov_params)
+    pp = grouped.predicted_probabilities("lead_charge_category")
+    larger = 0
+    for row in pp.iter_rows(named=True):
+        _value, grad = _rowlevel_average_prediction(
+            result, df, "lead_charge_category", row["level"]
+        )
+        assert row["std_error_model"] == pytest.approx(np.sqrt(grad @ model_cov @ grad), rel=1e-5)
+        se = max(row["std_error"], row["std_error_model"])
+        larger += row["std_error_model"] > row["std_error"]
+        lo, hi = logit_scale_interval(
+            np.array([row["predicted_probability"]]), np.array([se]), 0.05
+        )
+        assert row["ci_low"] == pytest.approx(lo[0], rel=1e-12)
+        assert row["ci_high"] == pytest.approx(hi[0], rel=1e-12)
+    assert larger >= 1
