@@ -248,9 +248,10 @@ _AGGRAVATE_FELON = Column(
 _REPRESENTED = Column(
     "represented",
     BOOLEAN,
-    "Represented (EOIR-28 by completion)",
-    "The case has an attorney appearance (form EOIR-28) dated on or before the proceeding's "
-    "completion (any date, if pending).",
+    "Represented (EOIR-28 by the reference day)",
+    "The case has an attorney appearance (form EOIR-28) dated on or before the reference day: "
+    "the proceeding's completion for completed proceedings; pending_on for the pending docket "
+    "(the baseline: an appearance after it may be a consequence of the case's course).",
     "derived: tbl_RepsAssigned.E_28_DATE against B_TblProceeding.COMP_DATE",
 )
 _COMP_DATE = Column(
@@ -677,9 +678,12 @@ _COHORT_COLUMNS = (
         "pd_closure",
         BOOLEAN,
         "Outcome: closed by PD",
-        "The model's outcome: the proceeding was closed by prosecutorial discretion (in the "
-        "pending docket: closed by PD between pending_on and the window's end).",
-        "derived: marts.proceedings.is_pd_closure",
+        "The model's outcome: the proceeding was closed by prosecutorial discretion. In the "
+        "pending docket: the case was closed by PD between pending_on and the window's end, "
+        "in this proceeding or a later one of the same case (after a change of venue or a "
+        "transfer); pd_kind stays that of this proceeding.",
+        "derived: marts.proceedings.is_pd_closure (pending docket: over the case's "
+        "proceedings completed in the horizon)",
     ),
     _PD_KIND,
 )
