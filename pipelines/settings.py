@@ -130,6 +130,14 @@ class Settings(BaseSettings):
         "a whole number of at least 1, e.g. 10",
         ge=1,
     )
+    extract_formats: str = _setting(
+        "parquet",
+        "Formats the extracts asset writes, of parquet, dta (Stata) and csv. Stata and CSV of a "
+        "full release take minutes, so the default job writes parquet; `pdpipeline extract` "
+        "writes the others on request (or set this in the run's config).",
+        "a comma-separated list of parquet, dta and csv, e.g. parquet,dta",
+        pattern=r"^\s*(parquet|dta|csv)(\s*,\s*(parquet|dta|csv))*\s*$",
+    )
     lead_charge_rule: Literal["most_serious", "first_charged"] = _setting(
         "most_serious",
         "A proceeding's lead charge: its most serious charge (ties: first charged), or simply "

@@ -29,7 +29,8 @@ def _deps() -> list[dg.AssetKey]:
     description=(
         "One file per analysis table (proceedings with PD flag and lead-charge category, "
         "classified charges, the two analysis cohorts, ICE removals when the release has them) "
-        "as parquet, Stata .dta (format 118, labelled) and CSV, with a codebook generated from "
+        "as parquet (and, when the extract_formats setting asks, Stata .dta format 118 labelled, "
+        "and CSV; `pdpipeline extract` writes them on request), with a codebook generated from "
         "the data and pipelines/extracts/columns.py (Markdown and CSV), in "
         "<reports_dir>/<release>/extracts/. Provenance in the parquet metadata, the Stata data "
         "label and the codebook header."
@@ -50,6 +51,7 @@ def analysis_extracts(
             con,
             rc.release_id,
             out_dir,
+            formats=[f.strip() for f in s.extract_formats.split(",")],
             suppress_below=s.suppress_below,
             provenance=extract_provenance(rc.release_id, s.window_start, s.window_end),
             show_progress=False,
