@@ -142,6 +142,20 @@ def test_every_chart_and_table_is_written_with_provenance_and_the_synthetic_mark
     assert (out / "index.html").exists()
 
 
+def test_the_default_job_writes_parquet_extracts_and_the_codebook_only(built):
+    """Stata and CSV extracts of a full release take minutes: written on request, not by the
+    default job (pdpipeline extract --formats, or the extract_formats setting)."""
+    from pipelines.extracts.columns import EXTRACT_TABLES
+
+    _, settings, _con = built
+    out = settings.reports_dir / RELEASE / "extracts"
+    names = {p.name for p in out.iterdir()}
+    assert {f"{t.name}.parquet" for t in EXTRACT_TABLES} <= names
+    assert "codebook.md" in names
+    assert not [n for n in names if n.endswith(".dta")]
+    assert not {f"{t.name}.csv" for t in EXTRACT_TABLES} & names
+
+
 def test_chart_csv_matches_its_mart_with_small_cells_suppressed(built):
     _, settings, con = built
     csv = pl.read_csv(settings.reports_dir / RELEASE / "closures_column.csv")

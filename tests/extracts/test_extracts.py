@@ -55,6 +55,8 @@ def built(tmp_path_factory):
         duckdb_memory_limit="1GB",
         # Two of the four proceedings are pending on this day, so cohort (b) has rows.
         pending_on=date(2012, 2, 20),
+        # every writer through the asset (the default job writes parquet only)
+        extract_formats=",".join(FORMATS),
     )
     sel = dg.AssetSelection.assets(EXTRACTS_KEY).upstream()
     outcome = run_release(path, settings, show_progress=False, selection=sel)
