@@ -73,7 +73,7 @@ from pipelines.sample.eoir import write_sample_release  # noqa: E402
 
 PDPIPELINE = str(Path(sys.executable).parent / "pdpipeline")
 SCHEMAS = ("raw", "staging", "marts", "models")
-RUN_TIMEOUT_S = 900
+RUN_TIMEOUT_S = 600
 # The address-space cap for `mem_rlimit_as`: a clean run of B peaks near 2.5 GB of virtual memory
 # (Python, Dagster, DuckDB's thread arenas); 1.5 GB is what a small container or `ulimit -v` gives.
 AS_CAP_BYTES = 1536 * 2**20
@@ -665,23 +665,17 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         namespace_problem = unshare_works()
+        header = ("case", "injected", "exit", "first error line", "A intact", "rerun ok", "s")
+        print(" | ".join(header + ("result",)), flush=True)
         rows = []
         for i, case in enumerate(chosen, 1):
             print(f"[{i}/{len(chosen)}] {case.name} ...", file=sys.stderr, flush=True)
-            rows.append(run_case(world, case, namespace_problem))
-            r = rows[-1]
-            print(
-                f"[{i}/{len(chosen)}] {case.name}: {r.status} ({r.seconds:.0f}s)", file=sys.stderr
-            )
-    header = ("case", "injected", "exit", "first error line", "A intact", "rerun ok", "s", "result")
-    table = [header] + [
-        (r.name, r.injected, r.code, r.error, r.a_intact, r.rerun, f"{r.seconds:.0f}", r.status)
-        for r in rows
-    ]
-    print("\n".join(" | ".join(str(x) for x in line) for line in table))
-    for r in rows:
-        for p in r.problems:
-            print(f"  {r.name}: {p}")
+            r = run_case(world, case, namespace_problem)
+            rows.append(r)
+            cells = (r.name, r.injected, r.code, r.error, r.a_intact, r.rerun, f"{r.seconds:.0f}")
+            print(" | ".join((*cells, r.status)), flush=True)
+            for p in r.problems:
+                print(f"  {r.name}: {p}", flush=True)
     counts = {s: sum(r.status == s for r in rows) for s in ("ok", "FAIL", "SKIPPED")}
     print(
         f"summary: {len(rows)} cases: {counts['ok']} ok, {counts['FAIL']} failed, "
