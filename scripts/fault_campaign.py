@@ -42,8 +42,11 @@ recovered, and seconds; `FAIL` rows list every broken expectation below them. A 
 set up here (no `unshare`, no mount) is SKIPPED with the reason, never counted as passed. The exit
 status is 1 if any case failed.
 
-Measured on the project's 2-core machine: a clean CLI run of B takes about 70 s (Dagster's per-step
-overhead, not the data); the whole campaign takes about 45 minutes (see docs/OPERATIONS.md).
+Measured on the project's 2-core machine while other test runs shared it (load 5-8): the setup
+(three releases, a baseline run of A) took 48-157 s, a clean CLI run of B 60-80 s (Dagster's
+per-step overhead, not the data), and a kill case 160-170 s (the killed run and a rerun). The
+whole campaign, run as two halves side by side, did not end within 35 minutes there; on an idle
+machine expect about 40 minutes in one process. `--cases` runs a subset.
 """
 
 from __future__ import annotations
