@@ -77,8 +77,8 @@ from pipelines.sample.eoir import write_sample_release  # noqa: E402
 PDPIPELINE = str(Path(sys.executable).parent / "pdpipeline")
 SCHEMAS = ("raw", "staging", "marts", "models")
 RUN_TIMEOUT_S = 600
-# The address-space cap for `mem_rlimit_as`: a clean run of B peaks near 2.5 GB of virtual memory
-# (Python, Dagster, DuckDB's thread arenas); 1.5 GB is what a small container or `ulimit -v` gives.
+# The address-space cap for `mem_rlimit_as`: a run of B was seen at 1.3 GB of virtual memory
+# (`ps` VSZ, mid-run: Python, Dagster, DuckDB); 1.5 GB is a tight `ulimit -v`, as on a small host.
 AS_CAP_BYTES = 1536 * 2**20
 # The nine steps at which `kill_*` cases kill the run (the progress display's step names).
 KILL_STEPS = {
