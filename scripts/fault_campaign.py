@@ -569,11 +569,13 @@ def run_case(world: World, case: Case, namespace_problem: str | None) -> Row:
     if case.must_succeed and failed:
         problems.append("a command that should have waited for the other failed")
     for p in failed:
-        if not p.killed:
-            problems += [f"stderr: {x}" for x in stderr_problems(p)]
+        if not p.killed and (broken := stderr_problems(p)):
+            last = next((ln for ln in reversed(p.stderr.splitlines()) if ln.strip()), "")
+            problems += [f"stderr: {x}" for x in broken] + [f"stderr ends: {last[:160]}"]
     b_listed, latest = release_state(ctx.warehouse, world.b_id)
     faulted_run_ok = not failed and any(p.code == 0 for p in procs)
-    if failed and case.fault is not _export_during_run:
+    # In a concurrent case the other command may have completed B: that is no failed run's doing.
+    if failed and not case.must_succeed:
         if b_listed:
             problems.append("B is in marts.releases after a failed run")
         if latest == world.b_id:
