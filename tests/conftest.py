@@ -34,6 +34,7 @@ FULL_TIER = {
     "stats/test_robustness.py::test_court_random_intercepts_recover_the_regressors": (
         "a mixed GLM fitted by variational Bayes on a large simulated sample"
     ),
+    "ops/test_fault_campaign.py": "a baseline run and two fault cases, each a whole CLI run",
     "ops/test_lock.py::test_two_pipeline_runs_on_one_warehouse_take_turns": (
         "two whole pipeline runs in subprocesses, one waiting on the other"
     ),

@@ -9,7 +9,9 @@ partition's materializations and their check results exactly as for a run starte
 from __future__ import annotations
 
 import logging
+import os
 import re
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,11 +191,12 @@ def run_release(
             f"pdpipeline run of release {release_id}",
             timeout_s=settings.lock_timeout,
         ):
+            release_dead_cli_runs(instance)
             result = job_def.execute_in_process(
                 partition_key=release_id,
                 instance=instance,
                 run_config={"loggers": {"progress": {}}},
-                tags={"pd/release_path": str(release_path)},
+                tags={"pd/release_path": str(release_path), **cli_run_tags()},
                 raise_on_error=False,
             )
     except WarehouseLocked as exc:
@@ -211,6 +214,47 @@ def run_release(
         # recorded for it no longer holds.
         _forget(settings, release_id)
     return outcome
+
+
+# Who runs an in-process run: a run killed with its process (kill -9, OOM killer, power cut) never
+# gives back its slot of the `warehouse` concurrency pool (dagster.yaml), and every later run in that
+# Dagster instance would wait for it forever at its first warehouse step.
+CLI_PID_TAG = "pd/cli_pid"
+CLI_HOST_TAG = "pd/cli_host"
+
+
+def cli_run_tags() -> dict[str, str]:
+    return {CLI_PID_TAG: str(os.getpid()), CLI_HOST_TAG: socket.gethostname()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def release_dead_cli_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed, and free the pool slots of, runs started by `pdpipeline run` on this host whose
+    process is gone; runs launched by `dagster dev` (no such tags) are its daemon's business."""
+    freed = []
+    records = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags={CLI_HOST_TAG: socket.gethostname()},
+        )
+    )
+    for run in records:
+        pid = run.tags.get(CLI_PID_TAG, "")
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"its process (pid {pid}) ended without finishing the run")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        freed.append(run.run_id)
+    return freed
 
 
 def _forget(settings: Settings, release_id: str) -> None:
