@@ -71,8 +71,10 @@ def make_event_study_chart(
     dodge = {g: (i - (len(group_keys) - 1) / 2) * 0.3 for i, g in enumerate(group_keys)}
     data = data.with_columns(
         pl.col("group").replace(GROUP_LABELS).alias("group_label"),
-        (pl.col("relative_month") + pl.col("group").replace_strict(dodge, return_dtype=pl.Float64))
-        .alias("x_pos"),
+        (
+            pl.col("relative_month")
+            + pl.col("group").replace_strict(dodge, return_dtype=pl.Float64)
+        ).alias("x_pos"),
     )
     policies = data.unique("policy", maintain_order=True).select("policy", "policy_date").rows()
     n_cols = 2 if width == "page" else 1

@@ -619,8 +619,7 @@ def lead_rule_table(con, release_id: str) -> pl.DataFrame:
         con,
         """SELECT l.lead_rule, l.term, l.status, l.inference, l.ci_low, l.ci_high, l.odds_ratio,
                   l.pd_closures_with_term, l.ame, l.ame_ci_low, l.ame_ci_high,
-                  coalesce(s.label, replace(regexp_extract(l.term, '\[T\.(.*)\]', 1), '_', ' '))
-                      AS label,
+                  s.label,
                   coalesce(s.severity_rank, 99) AS severity_rank
            FROM models.lead_rule_comparison l
            -- A category the rule adds (all charges withdrawn) has no severity rank: kept, last.
@@ -634,8 +633,8 @@ def lead_rule_table(con, release_id: str) -> pl.DataFrame:
     for r in sorted(
         raw.to_dicts(), key=lambda r: (order.get(r["lead_rule"], 99), r["severity_rank"])
     ):
-        if r["severity_rank"] == 99:
-            r["label"] = r["label"].capitalize()
+        if r["label"] is None:
+            r["label"] = _category_of_term(r["term"]).replace("_", " ").capitalize()
         estimable = r["status"] in ("estimated", "rare", "separated") and r["ame"] is not None
         how = INFERENCE_LABELS.get(r["inference"] or "", r["inference"] or "")
         if r["status"] in ("rare", "separated"):
