@@ -561,11 +561,11 @@ def releases_in(con: duckdb.DuckDBPyConnection) -> list[str]:
 LEAD_RULE_LABELS = {
     "most_serious": "Most serious",
     "first_charged": "First charged",
-    "most_serious_not_withdrawn": "Most serious, not withdrawn",
+    "most_serious_not_withdrawn": "Not withdrawn",
 }
 INFERENCE_LABELS = {
     "wald_crv1": "Wald, CRV1",
-    "firth_profile_likelihood": "Firth, profile",
+    "firth_profile_likelihood": "Firth",
 }
 # Courts shown at each end of the shrunken court-by-group ranking.
 COURT_ENDS = 5
@@ -638,19 +638,13 @@ def lead_rule_table(con, release_id: str) -> pl.DataFrame:
         estimable = r["status"] in ("estimated", "rare", "separated") and r["ame"] is not None
         how = INFERENCE_LABELS.get(r["inference"] or "", r["inference"] or "")
         if r["status"] in ("rare", "separated"):
-            how = f"{how} ({r['status']})"
+            how = f"{how}, {r['status']}"
         if estimable:
             ame = _num(100 * r["ame"], "{:.1f}")
             ame_ci = f"[{_num(100 * r['ame_ci_low'], '{:.1f}')}, {_num(100 * r['ame_ci_high'], '{:.1f}')}]"
             odds = _num(r["odds_ratio"], "{:.2f}")
-            # The table stores the interval on the log-odds scale.
-            or_ci = (
-                f"[{_num(_exp(r['ci_low']), '{:.2f}')}, {_num(_exp(r['ci_high']), '{:.2f}')}]"
-                if r["ci_low"] is not None
-                else ""
-            )
         else:
-            ame, ame_ci, odds, or_ci, how = "not estimable", "", "not estimable", "", ""
+            ame, ame_ci, odds, how = "not estimable", "", "not estimable", ""
         pd_n = r["pd_closures_with_term"]
         rows.append(
             (
@@ -660,7 +654,6 @@ def lead_rule_table(con, release_id: str) -> pl.DataFrame:
                 ame,
                 ame_ci,
                 odds,
-                or_ci,
                 how,
             )
         )
@@ -673,7 +666,6 @@ def lead_rule_table(con, release_id: str) -> pl.DataFrame:
             "ame_pp": pl.String,
             "ame_ci": pl.String,
             "odds_ratio": pl.String,
-            "or_ci": pl.String,
             "inference": pl.String,
         },
         orient="row",
@@ -693,8 +685,10 @@ def lead_rule_table_spec(frame: pl.DataFrame) -> TableSpec:
             "serious charge, the first charge on the NTA, and the most serious charge not "
             "withdrawn. AME: average marginal effect against entry without inspection, in "
             "percentage points. PD closures: the model cohort's PD closures with that lead charge. "
-            "Firth, profile: penalized-likelihood estimate with profile-likelihood intervals for a "
-            "separated or rare category (no Wald standard error); Wald, CRV1: court-clustered."
+            "Not withdrawn: the most serious charge not withdrawn. Firth: penalized-likelihood "
+            "estimate with profile-likelihood intervals for a separated category (no PD closure, "
+            "or only PD closures) or a rare one (few PD closures), never a Wald standard error; "
+            "Wald, CRV1: court-clustered. Odds-ratio intervals are in models.lead_rule_comparison."
         ),
         frame=frame,
         export_kwargs={
@@ -707,7 +701,6 @@ def lead_rule_table_spec(frame: pl.DataFrame) -> TableSpec:
                 "ame_pp": "AME (pp)",
                 "ame_ci": "95% CI",
                 "odds_ratio": "Odds ratio",
-                "or_ci": "95% CI",
                 "inference": "Inference",
             },
         },
@@ -810,8 +803,8 @@ def court_heterogeneity_spec(frame: pl.DataFrame, note: str) -> TableSpec:
             "secondary": False,
             "column_labels": {
                 "court": "Court",
-                "pd_closures_group": "PD cl. (crim.)",
-                "pd_closures_reference": "PD cl. (imm.)",
+                "pd_closures_group": "PD closures, criminal",
+                "pd_closures_reference": "PD closures, immigration",
                 "or_shrunken": "Shrunken OR",
                 "or_shrunken_ci": "95% interval",
                 "or_unshrunken": "Court OR",
