@@ -74,6 +74,12 @@ def event_study_paragraph(con, stored: ReleaseSettings) -> str | None:
         return None
     monthly = es.filter(pl.col("measure") == "monthly_rate")
     pre_post = es.filter(pl.col("measure") == "post_minus_pre").sort("policy_date", "group")
+    if monthly.height == 0:
+        # Policy dates but no completions in any month around them: pooled rows only.
+        return (
+            "models.event_study has no month with completions around any policy date in this "
+            "release, so there is no event study to read."
+        )
     lo, hi = monthly["relative_month"].min(), monthly["relative_month"].max()
     parts = []
     for (policy,), sub in pre_post.group_by(["policy"], maintain_order=True):
