@@ -51,7 +51,9 @@ GROUP_LABELS = {"criminal": "Criminal lead charge", "immigration": "Immigration 
 def prepare_event_study(df: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
     require_columns(df, COLUMNS, "event_study")
     return suppress(
-        df.sort("policy_date", "group", "relative_month"),
+        # Group first: the criminal group's small months come early, so a CSV reader that
+        # infers column types from the first rows sees the suppression marker.
+        df.sort("group", "policy_date", "relative_month"),
         ["completions", "pd_closures"],
         threshold,
         {c: ["completions", "pd_closures"] for c in ("estimate", "ci_low", "ci_high")},
@@ -76,7 +78,7 @@ def make_event_study_chart(
             + pl.col("group").replace_strict(dodge, return_dtype=pl.Float64)
         ).alias("x_pos"),
     )
-    policies = data.unique("policy", maintain_order=True).select("policy", "policy_date").rows()
+    policies = data.unique("policy").sort("policy_date").select("policy", "policy_date").rows()
     n_cols = 2 if width == "page" else 1
     plot_w = (WIDTHS[width] - 40) / n_cols - 44
     plot_h = 80 if width == "page" else 58
