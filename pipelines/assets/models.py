@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, release_partitions, run_context
+from pipelines.classify.categories import LEAD_CHARGE_GROUPS
 from pipelines.resources import PipelineSettings, Warehouse
 from pipelines.warehouse.db import fetch_frame, table_exists, write_frame
 
@@ -196,14 +197,8 @@ def _no_charge_rows(con, cohort: str, release_id: str) -> int:
     return int(found["n"][0])
 
 
-# The era model compares criminal with immigration-only lead charges (docs/DECISIONS.md#models, the
-# criminal-vs-immigration gap by era); national security and miscellaneous are left out of it.
-ERA_GROUPS = {
-    "aggravated_felony": "criminal",
-    "other_criminal": "criminal",
-    "entry_without_inspection": "immigration",
-    "other_immigration": "immigration",
-}
+# The criminal-vs-immigration groups (pipelines/classify/categories.py).
+ERA_GROUPS = LEAD_CHARGE_GROUPS
 
 
 @dg.asset(

@@ -14,7 +14,7 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
-from pipelines.charts import closures, courts, models, rates_over_time, removals
+from pipelines.charts import closures, courts, event_study, models, rates_over_time, removals
 from pipelines.charts.export import CHART_FORMATS, export_chart
 from pipelines.charts.provenance import Provenance
 from pipelines.charts.theme import Width
@@ -75,6 +75,14 @@ FAMILIES: dict[str, ChartFamily] = {
             lambda df, _t: models.prepare_era_gap(df),
             lambda df, p, w, _t: models.make_era_gap_chart(df, p, w, "ame"),
             models.ERA_COLUMNS,
+        ),
+        ChartFamily(
+            "event_study",
+            event_study.TITLE,
+            event_study.DEFINITION,
+            event_study.prepare_event_study,
+            event_study.make_event_study_chart,
+            event_study.COLUMNS,
         ),
         ChartFamily(
             "removals",

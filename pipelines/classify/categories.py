@@ -68,3 +68,14 @@ def rank_of(category: str) -> int:
 
 def label_of(category: str) -> str:
     return CATEGORY_BY_NAME[category].label
+
+
+# The two lead-charge groups the era model, the event study and the court table compare
+# (docs/DECISIONS.md#models, the criminal-vs-immigration gap by era); national security and
+# miscellaneous are left out of them.
+LEAD_CHARGE_GROUPS: dict[str, str] = {
+    "aggravated_felony": "criminal",
+    "other_criminal": "criminal",
+    "entry_without_inspection": "immigration",
+    "other_immigration": "immigration",
+}

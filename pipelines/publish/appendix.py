@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.charts.provenance import SYNTHETIC_MARK, Provenance
+from pipelines.publish.appendix_models import model_paragraphs
 from pipelines.publish.disclosure import PRIMARY, Key
 from pipelines.publish.latex import LatexError, article, compile_document, engine
 from pipelines.publish.stored import ReleaseSettings
@@ -229,7 +230,12 @@ def _cell(step: FlowStep, kinds: dict, threshold: int) -> str:
 
 
 def appendix_markdown(
-    steps, stored: ReleaseSettings, prov: Provenance, kinds: dict, notes: list[str] = ()
+    steps,
+    stored: ReleaseSettings,
+    prov: Provenance,
+    kinds: dict,
+    notes: list[str] = (),
+    models: list[tuple[str, str]] = (),
 ) -> str:
     t = stored.suppress_below
     out = [f"# Data appendix: release {md_escape(stored.release_id)}", ""]
@@ -243,6 +249,11 @@ def appendix_markdown(
         out.append(f"| {md_escape(name)} | {md_escape(text)} | `{src}` |")
     out += ["", "## What this release's codes can show", ""]
     out += [f"- {md_escape(n)}" for n in notes]
+    if models:
+        out += ["", "## Robustness and further analyses", ""]
+        for heading, text in models:
+            out += [f"**{md_escape(heading)}.** {md_escape(text)}", ""]
+        out.pop()
     out += [
         "",
         "## Settings and code",
@@ -265,7 +276,12 @@ def _path_tex(path: str) -> str:
 
 
 def appendix_latex(
-    steps, stored: ReleaseSettings, prov: Provenance, kinds: dict, notes: list[str] = ()
+    steps,
+    stored: ReleaseSettings,
+    prov: Provenance,
+    kinds: dict,
+    notes: list[str] = (),
+    models: list[tuple[str, str]] = (),
 ) -> str:
     t = stored.suppress_below
     e = latex_escape
@@ -291,6 +307,8 @@ def appendix_latex(
         r"\begin{itemize}",
         *[r"\item " + e(n) for n in notes],
         r"\end{itemize}" if notes else r"\item (nothing to report)\end{itemize}",
+        r"\subsection*{Robustness and further analyses}" if models else "",
+        *[r"\paragraph{" + e(h) + ".} " + e(text) for h, text in models],
         r"\subsection*{Settings and code}",
         r"{\raggedright",
         "Settings the marts were built with (marts.run\\_settings): "
@@ -315,8 +333,11 @@ def write_appendix(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"md": out_dir / "appendix.md", "tex": out_dir / "appendix.tex"}
     notes = code_notes(con, stored)
-    paths["md"].write_text(appendix_markdown(steps, stored, prov, kinds, notes), encoding="utf-8")
-    tex = appendix_latex(steps, stored, prov, kinds, notes)
+    models = model_paragraphs(con, stored, kinds)
+    paths["md"].write_text(
+        appendix_markdown(steps, stored, prov, kinds, notes, models), encoding="utf-8"
+    )
+    tex = appendix_latex(steps, stored, prov, kinds, notes, models)
     paths["tex"].write_text(tex, encoding="utf-8")
     if engine() is None:
         return paths, "No appendix.pdf: pdflatex is not installed (scripts/ci_system_deps.sh)."

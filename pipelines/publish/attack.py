@@ -24,7 +24,14 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.publish.cells import CELL_MAPS, TOTAL, build_equations, frame_cells, frame_name
+from pipelines.publish.cells import (
+    CELL_MAPS,
+    TOTAL,
+    UNPRINTED,
+    build_equations,
+    frame_cells,
+    frame_name,
+)
 from pipelines.publish.disclosure import CellSet, Key, solve
 
 _MARKER = re.compile(r"^(<\d+|\(s\))$")
@@ -187,7 +194,11 @@ def attack_report(out_dir: Path, window_start: date, window_end: date) -> Attack
     cells = CellSet()
     cells.values = dict(values)  # type: ignore[assignment]
     build_equations(cells, window_start, window_end)
-    result.recovered = solve(cells.values, cells.equations)
+    result.recovered = {
+        k: v
+        for k, v in solve(cells.values, cells.equations).items()
+        if not k[0].startswith(UNPRINTED)  # a sum no file prints: knowing it reveals no cell
+    }
 
     # The other renderings print what their CSV prints.
     index = out_dir / "index.html"

@@ -20,6 +20,10 @@ from pipelines.publish.disclosure import PRIMARY, CellSet, Key
 from pipelines.tables.suppression import SUPPRESSED_CELLS, SUPPRESSED_FLAG
 
 TOTAL = "Total"
+# Categories of a lead-charge group as they appear in a key (event study).
+GROUP_SEP = "; "
+# The measure prefix of a cell no file prints (a sum tying two files together).
+UNPRINTED = "unprinted:"
 # Labels a total row carries in one table or another; they are the same cell.
 TOTAL_LABELS = {"Total", "All categories"}
 
@@ -88,6 +92,25 @@ CELL_MAPS: dict[str, CellMap] = {
         lambda r: ("quarter", norm(r["period"]), norm(r["category_label"])),
         {"completions": "completions", "pd_closures": "pd_closures"},
         {c: _RATE for c in ("pd_rate", "ci_low", "ci_high")},
+    ),
+    # Monthly counts of a lead-charge group (its categories named in the key, so the quarters
+    # of those categories in rates_over_time can be tied to them from the files alone).
+    "event_study": CellMap(
+        lambda r: ("month", norm(r["month"]), norm(r["group"]), norm(r["categories"])),
+        {"completions": "completions", "pd_closures": "pd_closures"},
+        {c: _RATE for c in ("estimate", "ci_low", "ci_high")},
+    ),
+    # PD closures behind each lead-rule model term (the model's own cohort, not the window's).
+    "lead_rule_comparison": CellMap(
+        lambda r: ("lead_rule", norm(r["lead_rule"]), norm(r["lead_charge"])),
+        {"pd_closures": "model_pd_closures"},
+    ),
+    "court_heterogeneity": CellMap(
+        lambda r: ("court_group", norm(r["court"])),  # the printed court label
+        {
+            "pd_closures_group": "court_pd_closures_criminal",
+            "pd_closures_reference": "court_pd_closures_immigration",
+        },
     ),
     "removals": CellMap(
         lambda r: (
@@ -163,6 +186,21 @@ def build_equations(cells: CellSet, window_start: date, window_end: date) -> Non
                     if k[0] == measure and k[1] == "quarter" and k[3] == label and lo <= k[2] <= hi
                 ]
                 cells.equation((measure, "category", label), quarters)
+    # A quarter of a lead-charge group is its three months (event study) and also its categories'
+    # quarters (rates over time): an unprinted cell (None) ties the two files together.
+    months: dict[tuple[str, str, str, str], list[Key]] = {}
+    for k in keys:
+        if len(k) == 5 and k[1] == "month" and k[0] in ("completions", "pd_closures"):
+            m = date.fromisoformat(k[2])
+            q = date(m.year, 3 * ((m.month - 1) // 3) + 1, 1).isoformat()
+            months.setdefault((k[0], q, k[3], k[4]), []).append(k)
+    for (measure, q, group, cats), parts in months.items():
+        if len(parts) != 3:  # a month without completions has no row: no equation to trust
+            continue
+        tie = (UNPRINTED + measure, "quarter_group", q, group)
+        cells.values[tie] = None
+        cells.equation(tie, parts)
+        cells.equation(tie, [(measure, "quarter", q, c) for c in cats.split(GROUP_SEP)])
     # ICE publishes annual totals: each fiscal year's levels add up to a known number.
     groups: dict[tuple[str, str], list[Key]] = {}
     for k in keys:

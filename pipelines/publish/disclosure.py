@@ -39,7 +39,8 @@ SECONDARY = "secondary"
 class CellSet:
     """The cells of a release's report and the equations a reader can form from them."""
 
-    values: dict[Key, int] = field(default_factory=dict)
+    # None: a cell no file prints, which only ties printed cells together (see `protect`).
+    values: dict[Key, int | None] = field(default_factory=dict)
     equations: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)
 
     def add(self, key: Key, value: int | None) -> None:
@@ -119,9 +120,12 @@ def protect(cells: CellSet, threshold: int) -> dict[Key, str]:
         k: PRIMARY for k, v in cells.values.items() if v is not None and 1 <= v < threshold
     }
     order = {k: i for i, k in enumerate(cells.values)}
+    # A cell whose value is None is never printed (a sum that ties two files together, e.g. a
+    # quarter of a lead-charge group): always unknown to the reader, never chosen, never returned.
+    unprinted = {k for k, v in cells.values.items() if v is None}
     while True:
-        hidden = [k for k in cells.values if k in kinds]
-        det = determined(cells.equations, hidden)
+        hidden = [k for k in cells.values if k in kinds or k in unprinted]
+        det = [k for k in determined(cells.equations, hidden) if k not in unprinted]
         if not det:
             return kinds
         target = det[0]
@@ -130,8 +134,8 @@ def protect(cells: CellSet, threshold: int) -> dict[Key, str]:
             members = (total, *parts)
             if target not in members:
                 continue
-            open_parts = [p for p in parts if p not in kinds]
-            open_all = [m for m in members if m not in kinds]
+            open_parts = [p for p in parts if p not in kinds and p not in unprinted]
+            open_all = [m for m in members if m not in kinds and m not in unprinted]
             pool = [p for p in open_parts if cells.values[p] > 0] or open_all
             for k in pool:
                 rank = (cells.values[k] == 0, cells.values[k], order[k])

@@ -8,6 +8,8 @@ small-cell suppression. Used by the `reports` asset and by `pdpipeline export`.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +19,13 @@ import polars as pl
 
 from pipelines.charts.export import CHART_FORMATS
 from pipelines.charts.provenance import Provenance
-from pipelines.publish.cells import CELL_MAPS, add_frame, apply_suppression, build_equations
+from pipelines.publish.cells import (
+    CELL_MAPS,
+    GROUP_SEP,
+    add_frame,
+    apply_suppression,
+    build_equations,
+)
 from pipelines.publish.disclosure import CellSet, protect
 from pipelines.publish.index_page import build_report
 from pipelines.publish.stored import ReleaseSettings, stored_settings
@@ -397,6 +405,11 @@ def report_inputs(con, release_id: str, stored: ReleaseSettings | None = None) -
     era = era_gap_frame(con, release_id)
     if era.height:
         charts["era_gap"] = era
+    event = event_study_frame(con, release_id)
+    if event.height:
+        charts["event_study"] = event
+    else:
+        notes["event_study"] = "No event study: no monthly completions or no policy dates."
     removals = removals_frame(con, release_id)
     if removals.height:
         charts["removals"] = removals
@@ -417,6 +430,22 @@ def report_inputs(con, release_id: str, stored: ReleaseSettings | None = None) -
     else:
         notes["model_lead_charge_effects"] = (
             "No model table: the release has too few proceedings or PD closures to fit the model."
+        )
+    rules = lead_rule_table(con, release_id)
+    if rules.height:
+        tables.append(lead_rule_table_spec(rules))
+    else:
+        notes["lead_rule_comparison"] = "No lead-rule comparison: the model was not refitted."
+    court_rows, court_details = court_heterogeneity_rows(con, release_id)
+    court_table = court_heterogeneity_table(court_rows)
+    if court_table.height:
+        tables.append(
+            court_heterogeneity_spec(court_table, court_heterogeneity_note(court_details))
+        )
+    else:
+        notes["court_heterogeneity"] = "No court table. " + (
+            court_heterogeneity_note(court_details)
+            or "models.court_heterogeneity has no rows for this release."
         )
 
     # One suppression for all the counts the report prints (module pipelines.publish.cells).
@@ -461,6 +490,7 @@ def chart_provenance(stored: ReleaseSettings) -> dict[str, Provenance]:
         "courts": eoir,
         "forest": eoir,
         "era_gap": provenance_for(stored, window=False),
+        "event_study": provenance_for(stored, window=False),
         "removals": provenance_for(stored, ICE_SOURCE, window=False),
     }
 
@@ -524,3 +554,261 @@ def releases_in(con: duckdb.DuckDBPyConnection) -> list[str]:
             "SELECT DISTINCT release_id FROM marts.proceedings ORDER BY 1"
         ).fetchall()
     ]
+
+
+# -- What a referee asks next: event study, court heterogeneity, lead-charge rules -------------
+
+LEAD_RULE_LABELS = {
+    "most_serious": "Most serious",
+    "first_charged": "First charged",
+    "most_serious_not_withdrawn": "Not withdrawn",
+}
+INFERENCE_LABELS = {
+    "wald_crv1": "Wald, CRV1",
+    "firth_profile_likelihood": "Firth",
+}
+# Courts shown at each end of the shrunken court-by-group ranking.
+COURT_ENDS = 5
+
+
+def event_study_frame(con, release_id: str) -> pl.DataFrame:
+    """The monthly rows of models.event_study, each group's categories named (pipelines.publish.cells
+    ties a group's months to its categories' quarters)."""
+    from pipelines.classify.categories import LEAD_CHARGE_GROUPS
+
+    if not table_exists(con, "models.event_study"):
+        return pl.DataFrame()
+    frame = _q(
+        con,
+        """SELECT policy, policy_label, policy_date, "group", relative_month, month, completions,
+                  pd_closures, estimate, ci_low, ci_high
+           FROM models.event_study WHERE release_id = ? AND measure = 'monthly_rate'
+           ORDER BY policy_date, "group", relative_month""",
+        release_id,
+    )
+    if frame.height == 0:
+        return frame
+    labels = dict(
+        _q(
+            con,
+            "SELECT category, label FROM staging.severity_categories WHERE release_id = ? "
+            "ORDER BY severity_rank",
+            release_id,
+        ).iter_rows()
+    )
+    cats = {
+        g: GROUP_SEP.join(labels.get(c, c) for c, gg in LEAD_CHARGE_GROUPS.items() if gg == g)
+        for g in set(LEAD_CHARGE_GROUPS.values())
+    }
+    return frame.with_columns(
+        pl.col("group").replace_strict(cats, default=None).alias("categories")
+    )
+
+
+def _category_of_term(term: str) -> str:
+    return term.split("[T.", 1)[1].rstrip("]") if "[T." in term else term
+
+
+def lead_rule_table(con, release_id: str) -> pl.DataFrame:
+    """One row per lead rule and lead-charge term: PD closures (a count, suppressed with the
+    report), AME in percentage points and odds ratio with 95% intervals, and the inference used
+    (Firth profile intervals for separated and rare terms, never a Wald SE)."""
+    if not table_exists(con, "models.lead_rule_comparison"):
+        return pl.DataFrame()
+    raw = _q(
+        con,
+        """SELECT l.lead_rule, l.term, l.status, l.inference, l.ci_low, l.ci_high, l.odds_ratio,
+                  l.pd_closures_with_term, l.ame, l.ame_ci_low, l.ame_ci_high,
+                  s.label,
+                  coalesce(s.severity_rank, 99) AS severity_rank
+           FROM models.lead_rule_comparison l
+           -- A category the rule adds (all charges withdrawn) has no severity rank: kept, last.
+           LEFT JOIN staging.severity_categories s ON s.release_id = l.release_id
+            AND s.category = regexp_extract(l.term, '\\[T\\.(.*)\\]', 1)
+           WHERE l.release_id = ? AND l.term LIKE 'lead_charge_category%'""",
+        release_id,
+    )
+    order = {r: i for i, r in enumerate(LEAD_RULE_LABELS)}
+    rows = []
+    for r in sorted(
+        raw.to_dicts(), key=lambda r: (order.get(r["lead_rule"], 99), r["severity_rank"])
+    ):
+        if r["label"] is None:
+            r["label"] = _category_of_term(r["term"]).replace("_", " ").capitalize()
+        estimable = r["status"] in ("estimated", "rare", "separated") and r["ame"] is not None
+        how = INFERENCE_LABELS.get(r["inference"] or "", r["inference"] or "")
+        if r["status"] in ("rare", "separated"):
+            how = f"{how}, {r['status']}"
+        if estimable:
+            ame = _num(100 * r["ame"], "{:.1f}")
+            ame_ci = f"[{_num(100 * r['ame_ci_low'], '{:.1f}')}, {_num(100 * r['ame_ci_high'], '{:.1f}')}]"
+            odds = _num(r["odds_ratio"], "{:.2f}")
+        else:
+            ame, ame_ci, odds, how = "not estimable", "", "not estimable", ""
+        pd_n = r["pd_closures_with_term"]
+        rows.append(
+            (
+                LEAD_RULE_LABELS.get(r["lead_rule"], r["lead_rule"]),
+                r["label"],
+                None if pd_n is None else int(pd_n),
+                ame,
+                ame_ci,
+                odds,
+                how,
+            )
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "lead_rule": pl.String,
+            "lead_charge": pl.String,
+            "pd_closures": pl.Int64,
+            "ame_pp": pl.String,
+            "ame_ci": pl.String,
+            "odds_ratio": pl.String,
+            "inference": pl.String,
+        },
+        orient="row",
+    )
+
+
+def _exp(v):
+    return None if v is None or v != v else math.exp(v)
+
+
+def lead_rule_table_spec(frame: pl.DataFrame) -> TableSpec:
+    return TableSpec(
+        stem="lead_rule_comparison",
+        title="The main logit under three lead-charge rules: AMEs and odds ratios by lead charge",
+        definition=(
+            "The completions model refitted with the lead charge chosen three ways: the most "
+            "serious charge, the first charge on the NTA, and the most serious charge not "
+            "withdrawn. AME: average marginal effect against entry without inspection, in "
+            "percentage points. PD closures: the model cohort's PD closures with that lead charge. "
+            "Not withdrawn: the most serious charge not withdrawn. Firth: penalized-likelihood "
+            "estimate with profile-likelihood intervals for a separated category (no PD closure, "
+            "or only PD closures) or a rare one (few PD closures), never a Wald standard error; "
+            "Wald, CRV1: court-clustered. Odds-ratio intervals are in models.lead_rule_comparison."
+        ),
+        frame=frame,
+        export_kwargs={
+            "suppress_cols": ["pd_closures"],
+            "secondary": False,
+            "column_labels": {
+                "lead_rule": "Lead rule",
+                "lead_charge": "Lead charge",
+                "pd_closures": "PD closures",
+                "ame_pp": "AME (pp)",
+                "ame_ci": "95% CI",
+                "odds_ratio": "Odds ratio",
+                "inference": "Inference",
+            },
+        },
+    )
+
+
+def court_heterogeneity_rows(con, release_id: str) -> tuple[pl.DataFrame, dict]:
+    """models.court_heterogeneity with each court's printed label, and its stored diagnostics."""
+    if not table_exists(con, "models.court_heterogeneity"):
+        return pl.DataFrame(), {}
+    frame = _q(
+        con,
+        """SELECT h.*, g.value_label AS city FROM models.court_heterogeneity h
+           LEFT JOIN marts.pd_by_group g ON g.release_id = h.release_id
+            AND g.dimension = 'court' AND g.value = h.court
+           WHERE h.release_id = ? ORDER BY h.court""",
+        release_id,
+    )
+    details = json.loads(frame["details"][0]) if frame.height and frame["details"][0] else {}
+    return frame, details
+
+
+def court_heterogeneity_table(rows: pl.DataFrame, ends: int = COURT_ENDS) -> pl.DataFrame:
+    """The courts with the largest and the smallest shrunken criminal-vs-immigration odds ratio
+    (at most `ends` each), with 95% posterior intervals, the unshrunken odds ratio, the
+    Benjamini-Hochberg q-value against the mean and the PD closures of each group."""
+    est = (
+        rows.filter(pl.col("status") == "estimated").sort("shrunken_log_odds_ratio")
+        if rows.height and "shrunken_log_odds_ratio" in rows.columns
+        else pl.DataFrame()
+    )
+    out = []
+    if est.height:
+        picked = est.tail(ends).reverse().to_dicts()
+        seen = {r["court"] for r in picked}
+        picked += [r for r in est.head(ends).reverse().to_dicts() if r["court"] not in seen]
+        for r in picked:
+            m, sd = r["shrunken_log_odds_ratio"], r["shrunken_sd"]
+            out.append(
+                (
+                    court_label(r["court"], r.get("city")),
+                    None if r["pd_closures_group"] is None else int(r["pd_closures_group"]),
+                    None if r["pd_closures_reference"] is None else int(r["pd_closures_reference"]),
+                    _num(r["odds_ratio_shrunken"], "{:.2f}"),
+                    f"[{math.exp(m - 1.96 * sd):.2f}, {math.exp(m + 1.96 * sd):.2f}]",
+                    _num(_exp(r["log_odds_ratio"]), "{:.2f}"),
+                    _num(r["q_value_bh"], "{:.3f}"),
+                )
+            )
+    return pl.DataFrame(
+        out,
+        schema={
+            "court": pl.String,
+            "pd_closures_group": pl.Int64,
+            "pd_closures_reference": pl.Int64,
+            "or_shrunken": pl.String,
+            "or_shrunken_ci": pl.String,
+            "or_unshrunken": pl.String,
+            "q_value": pl.String,
+        },
+        orient="row",
+    )
+
+
+def court_heterogeneity_note(details: dict) -> str:
+    """Between-court SD and the multiple-testing note, in words, from the stored diagnostics."""
+    if not details:
+        return ""
+    n, k = details.get("courts", 0), details.get("courts_estimable", 0)
+    if "tau" not in details:
+        return (
+            f"Not estimated: {k} of {n} courts have at least the minimum number of PD closures "
+            "and of other completions in both the criminal and the immigration group (at least "
+            "three are needed); see models.court_heterogeneity for each court's status."
+        )
+    fdr = details.get("fdr", 0.05)
+    return (
+        f"{details.get('courts_tested', k)} of {n} courts estimable. Between-court SD of the "
+        f"log odds ratio (DerSimonian-Laird): {details['tau']:.2f}; mean odds ratio "
+        f"{math.exp(details['mean_log_odds_ratio']):.2f}. Each court is tested against the mean "
+        f"and the p-values adjusted by Benjamini-Hochberg (false discovery rate {fdr:.0%}): "
+        f"{details.get('courts_differing_at_fdr', 0)} courts differ at that rate."
+    )
+
+
+def court_heterogeneity_spec(frame: pl.DataFrame, note: str) -> TableSpec:
+    return TableSpec(
+        stem="court_heterogeneity",
+        title="Criminal vs. immigration lead charge by court: shrunken odds ratios, both ends",
+        definition=(
+            "Odds ratio of a PD closure, criminal against immigration lead charge, in each court "
+            "(main logit with a group-by-court interaction), shrunk towards the mean by empirical "
+            f"Bayes; the {COURT_ENDS} courts with the largest and the {COURT_ENDS} with the "
+            "smallest shrunken odds ratio, 95% posterior intervals, and the q-value of the test "
+            "against the mean. " + note
+        ),
+        frame=frame,
+        export_kwargs={
+            "suppress_cols": ["pd_closures_group", "pd_closures_reference"],
+            "secondary": False,
+            "column_labels": {
+                "court": "Court",
+                "pd_closures_group": "PD closures, criminal",
+                "pd_closures_reference": "PD closures, immigration",
+                "or_shrunken": "Shrunken OR",
+                "or_shrunken_ci": "95% interval",
+                "or_unshrunken": "Court OR",
+                "q_value": "BH q",
+            },
+        },
+    )

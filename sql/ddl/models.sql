@@ -40,7 +40,16 @@ CREATE TABLE models.court_heterogeneity (
     pd_closures_group DOUBLE,
     n_reference DOUBLE,
     pd_closures_reference DOUBLE,
-    details VARCHAR
+    details VARCHAR,
+    log_odds_ratio DOUBLE,
+    std_error DOUBLE,
+    shrunken_log_odds_ratio DOUBLE,
+    shrunken_sd DOUBLE,
+    shrinkage_weight DOUBLE,
+    odds_ratio_shrunken DOUBLE,
+    p_value_vs_mean DOUBLE,
+    q_value_bh DOUBLE,
+    differs_at_fdr BOOLEAN
 );
 
 -- written by pipelines/assets/models.py

@@ -128,7 +128,33 @@ def removals_input() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def event_study_input() -> pl.DataFrame:
+    """Two policy dates, two groups, months -6 to 12; one small month per group (suppressed)."""
+    rows = []
+    for policy, on in (("Morton PD", date(2011, 6, 17)), ("Case review", date(2011, 11, 17))):
+        for group, base in (("criminal", 0.01), ("immigration", 0.04)):
+            for m in range(-6, 13):
+                n = 8 if m == -3 else 120 + 5 * m
+                k = round(n * (base + (0.05 if m >= 0 and group == "immigration" else 0.0)))
+                k = 3 if m == 4 else k
+                rows.append(
+                    {
+                        "policy": policy,
+                        "policy_date": on,
+                        "group": group,
+                        "relative_month": m,
+                        "completions": n,
+                        "pd_closures": k,
+                        "estimate": k / n,
+                        "ci_low": max(0.0, k / n - 0.03),
+                        "ci_high": min(1.0, k / n + 0.03),
+                    }
+                )
+    return pl.DataFrame(rows)
+
+
 FAMILY_INPUTS = {
+    "event_study": event_study_input,
     "closures": closures_input,
     "rates_over_time": rates_input,
     "courts": courts_input,

@@ -82,7 +82,9 @@ def test_the_attack_recovers_cells_when_only_primary_suppression_is_applied(
     monkeypatch.setattr(
         release_report,
         "protect",
-        lambda cells, t: {k: PRIMARY for k, v in cells.values.items() if 1 <= v < t},
+        lambda cells, t: {
+            k: PRIMARY for k, v in cells.values.items() if v is not None and 1 <= v < t
+        },
     )
     con = connect(settings, read_only=True)
     try:
