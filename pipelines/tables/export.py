@@ -197,6 +197,7 @@ def write_csv(
 ) -> Path:
     """The CSV (header and data only) and its ``-metadata.json`` sidecar with the provenance."""
     cols, rows, _ = format_table(df, threshold, for_csv=True)
+    rows = _markers_within_inference(rows)
     has_supp = SUPPRESSED_FLAG in df.columns
     notes = table_header_lines(provenance, caption, threshold, has_supp)
     body = [_csv_line(cols)] + [_csv_line(r) for r in rows]
@@ -213,6 +214,35 @@ def write_csv(
     }
     metadata_path(path).write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+_NUMERIC = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+# Readers that guess a column's type look at its first rows (polars: 100) and then refuse a
+# value that does not fit, so a count column whose first marker ("<10") comes later would not
+# open without options.
+INFERENCE_ROWS = 100
+
+
+def _markers_within_inference(rows: list[list[str]]) -> list[list[str]]:
+    """`rows` with, for each column whose first non-numeric value lies beyond the first
+    INFERENCE_ROWS rows of an otherwise numeric column, that row moved to the top (the others
+    keep their order). Rows are rarely moved: only a long table whose small cells come late."""
+    if len(rows) <= INFERENCE_ROWS:
+        return rows
+    lift: list[int] = []
+    for j in range(len(rows[0]) if rows else 0):
+        first_text = next(
+            (i for i, r in enumerate(rows) if r[j] and not _NUMERIC.match(r[j])), None
+        )
+        numeric_before = first_text is not None and all(
+            not r[j] or _NUMERIC.match(r[j]) for r in rows[:first_text]
+        )
+        if first_text is not None and first_text >= INFERENCE_ROWS and numeric_before:
+            lift.append(first_text)
+    if not lift:
+        return rows
+    moved = sorted(set(lift))
+    return [rows[i] for i in moved] + [r for i, r in enumerate(rows) if i not in set(moved)]
 
 
 def metadata_path(csv_path: Path) -> Path:
