@@ -43,10 +43,14 @@ def test_a_killed_cli_runs_pool_slot_and_status_are_released(tmp_path):
         assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(alive).status == dg.DagsterRunStatus.STARTED
         assert instance.get_run_by_id(other).status == dg.DagsterRunStatus.STARTED
-        # The slot is free: the next run waiting for it gets it.
+        # The slot is free: one of the runs waiting for it gets it (which one is the pool's
+        # queue order, not this test's business), and only one.
         info = instance.event_log_storage.get_concurrency_info("warehouse")
         assert info.claimed_slots == []
-        status = instance.event_log_storage.claim_concurrency_slot(
-            "warehouse", alive, "raw__A_TblCase"
-        )
-        assert status.is_claimed
+        claimed = [
+            instance.event_log_storage.claim_concurrency_slot(
+                "warehouse", run_id, "raw__A_TblCase"
+            ).is_claimed
+            for run_id in (alive, other)
+        ]
+        assert claimed.count(True) == 1, claimed
