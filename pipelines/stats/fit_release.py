@@ -618,6 +618,7 @@ def fit_robustness(
             sample,
             fixed_effects=[f for f in fixed_effects if f != "court"],
             max_rows=ri_max_rows,
+            start=fit.params_dict(),  # the court fixed effects' fit: same optimum, fewer steps
             **kwargs,
         )
         d = ri.diagnostics

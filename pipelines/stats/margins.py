@@ -59,9 +59,13 @@ def _identification_map(result: GroupedLogitResult) -> tuple[np.ndarray, np.ndar
         status = np.array(result.status)
         dropped = np.flatnonzero(np.isin(status, ["collinear", "empty"]))
         A = np.zeros((int(result.estimated.sum()), len(dropped)))
-        if len(dropped):
+        # An empty column (all zero on the sample) is the zero combination: no solve needed.
+        solve = [i for i, j in enumerate(dropped) if result.X[:, j].count_nonzero()]
+        if solve:
             X = result.X.toarray() * np.sqrt(result.n)[:, None]
-            A = np.linalg.lstsq(X[:, result.estimated], X[:, dropped], rcond=None)[0]
+            A[:, solve] = np.linalg.lstsq(X[:, result.estimated], X[:, dropped[solve]], rcond=None)[
+                0
+            ]
         result._cache["ident"] = (dropped, A)
     return result._cache["ident"]
 
@@ -74,20 +78,22 @@ def predicted_mean(
     n = result.n if mask is None else result.n[mask]
     dtype = cells.schema[variable]
     cf = cells.with_columns(pl.lit(level).cast(dtype).alias(variable))
-    X = design_matrix_sparse(cf, result.spec).toarray()
+    # Kept sparse (one entry per factor per cell): a dense copy of 10^5 cells x 10^2 terms per
+    # level and per refit was most of the cost of the marginal effects.
+    X = design_matrix_sparse(cf, result.spec).tocsc()
     est = result.estimated
     k = int(est.sum())
     nan = Margin(np.nan, np.full(k, np.nan), "not_identified", float(n.sum()))
     dropped, A = _identification_map(result)
-    if len(dropped) and np.abs(X[:, dropped] - X[:, est] @ A).max() > 1e-7:
+    if len(dropped) and np.abs(X[:, dropped].toarray() - X[:, est] @ A).max() > 1e-7:
         return nan
-    Xe = X[:, est]
+    Xe = X[:, est].tocsr()
     p = expit(Xe @ result.params)
     status = "estimated"
     sep = np.array(result.status) == "separated"
     if sep.any():
         signs = np.sign(result.params_all[sep])
-        on = X[:, sep] != 0
+        on = X[:, sep].toarray() != 0
         neg, pos = (on & (signs < 0)).any(axis=1), (on & (signs > 0)).any(axis=1)
         if (neg & pos).any():
             return nan
@@ -96,8 +102,8 @@ def predicted_mean(
             status = "separated_limit"
     total = n.sum()
     value = float(n @ p / total)
-    grad = (n * p * (1 - p)) @ Xe / total
-    return Margin(value, grad, status, float(total))
+    grad = Xe.T @ (n * p * (1 - p)) / total
+    return Margin(value, np.asarray(grad).ravel(), status, float(total))
 
 
 def _combine_status(*statuses: str) -> str:

@@ -67,6 +67,47 @@ def test_leave_one_court_out(cells):
         assert row["min_estimate"] < row["max_estimate"]
 
 
+def _loco(cells, fast):
+    return leave_one_court_out(
+        cells,
+        variable="lead_charge_category",
+        categorical=REGRESSORS,
+        reference=REFS,
+        fixed_effects=["court", "period"],
+        engine="sparse_newton",
+        fast=fast,
+    ).by_court.sort("court_left_out", "term")
+
+
+def test_masked_refits_equal_plain_refits(cells):
+    """The shortcut (the full design with one court masked, warm-started) gives every court's
+    coefficients, clustered SEs, AMEs and AME SEs of the plain refit from scratch."""
+    fast, plain = _loco(cells, True), _loco(cells, False)
+    assert fast["court_left_out"].to_list() == plain["court_left_out"].to_list()
+    assert fast["term"].to_list() == plain["term"].to_list()
+    for col in ("estimate", "std_error", "ame", "ame_std_error"):
+        np.testing.assert_allclose(
+            fast[col].to_numpy(), plain[col].to_numpy(), rtol=1e-7, atol=1e-9
+        )
+
+
+def test_masked_refits_fall_back_where_a_level_lives_in_one_court(cells):
+    """A nationality only one court has: leaving that court out empties its column, which the
+    shortcut must not guess at; the plain refit reports it, and both paths agree."""
+    one = cells["court"].unique().sort()[3]
+    odd = cells.with_columns(
+        pl.when((pl.col("court") == one) & (pl.col("nationality_group") == "other"))
+        .then(pl.lit("only_here"))
+        .otherwise(pl.col("nationality_group"))
+        .alias("nationality_group")
+    )
+    fast, plain = _loco(odd, True), _loco(odd, False)
+    for col in ("estimate", "ame"):
+        np.testing.assert_allclose(
+            fast[col].to_numpy(), plain[col].to_numpy(), rtol=1e-7, atol=1e-9
+        )
+
+
 def test_court_random_intercepts_recover_the_regressors():
     design = SimulationDesign(n_courts=12, n_periods=2)
     cells = collapse_to_cells(simulate_rows(20_000, seed=8, design=design))
@@ -101,3 +142,30 @@ def test_random_intercepts_on_a_sample_of_rows(cells):
     d = fit.diagnostics
     assert d["sampling_fraction"] == pytest.approx(5_000 / 20_000)
     assert 4_500 < d["n_rows_used"] < 5_500
+
+
+def test_random_intercepts_warm_started_at_the_fixed_effects_fit_reach_the_same_optimum():
+    """Starting the variational means at the court fixed-effects logit changes the path, not
+    the answer: the posterior means and SDs equal the cold start's."""
+    design = SimulationDesign(n_courts=12, n_periods=2)
+    cells = collapse_to_cells(simulate_rows(8_000, seed=5, design=design))
+    kwargs = dict(
+        categorical=["lead_charge_category", "custody"],
+        reference={"lead_charge_category": "entry_without_inspection"},
+        fixed_effects=["period"],
+    )
+    fe = fit_grouped_logit(
+        cells,
+        fixed_effects=["court", "period"],
+        **{k: v for k, v in kwargs.items() if k != "fixed_effects"},
+    )
+    warm = fit_court_random_intercepts(cells, start=fe.params_dict(), **kwargs)
+    cold = fit_court_random_intercepts(cells, **kwargs)
+    assert warm.diagnostics["converged"] and cold.diagnostics["converged"]
+    for col in ("posterior_mean", "posterior_sd"):
+        np.testing.assert_allclose(
+            warm.fixed_effects[col].to_numpy(), cold.fixed_effects[col].to_numpy(), atol=1e-4
+        )
+    assert warm.group_sd == pytest.approx(cold.group_sd, rel=1e-3)
+    # The start is used: the optimizer gets there in fewer steps.
+    assert warm.diagnostics["iterations"] < cold.diagnostics["iterations"]
