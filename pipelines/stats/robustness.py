@@ -3,8 +3,9 @@
 Court random intercepts
 -----------------------
 Instead of court fixed effects, logit p_i = x_i'b + u_court, u_court ~ N(0, sigma^2), fitted with
-statsmodels' `BinomialBayesMixedGLM.fit_vb` (mean-field variational Bayes). Priors (statsmodels'
-parametrization): fixed effects b ~ N(0, fe_p^2) (default fe_p = 2, weak on the logit scale),
+statsmodels' `BinomialBayesMixedGLM.fit_vb` (mean-field variational Bayes; its gradient taken in
+one pass over the rows, `pipelines.stats.mixed_vb`), started at the court fixed-effects logit.
+Priors (statsmodels' parametrization): fixed effects b ~ N(0, fe_p^2) (default fe_p = 2, weak on the logit scale),
 log sigma ~ N(0, vcp_p^2) (default vcp_p = 1). The reported "posterior means/SDs" are those of the
 variational approximation, which is known to understate posterior spread; treat intervals as
 approximate. The model needs rows (0/1 outcomes): the cells are expanded to rows, and if they hold
@@ -39,7 +40,6 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 from scipy.special import expit
-from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 
 from pipelines.stats.cells import expand_cells
 from pipelines.stats.covariance import crv1_covariance
@@ -52,6 +52,7 @@ from pipelines.stats.design import (
     make_spec,
 )
 from pipelines.stats.grouped_logit import fit_grouped_logit, newton_logit
+from pipelines.stats.mixed_vb import OnePassBinomialBayesMixedGLM
 from pipelines.stats.result_tables import to_python, wald_columns
 
 
@@ -100,7 +101,7 @@ def fit_court_random_intercepts(
         (np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), len(groups))
     )
     endog = rows.get_column("_y").to_numpy().astype(float)
-    model = BinomialBayesMixedGLM(
+    model = OnePassBinomialBayesMixedGLM(
         endog,
         X[:, est],
         exog_vc,
