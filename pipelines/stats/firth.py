@@ -121,15 +121,41 @@ def _penalized(
     if isinstance(X, np.ndarray):
         quad = np.einsum("ij,ij->i", X, linalg.cho_solve(chol, X.T).T)
     else:
-        # h_c = w_c x_c' I^{-1} x_c, and x_c is 0/1 with one entry per factor: sum the entries
-        # of X I^{-1} at the cell's own columns.
-        XI = X @ linalg.cho_solve(chol, np.eye(info.shape[0]))
-        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        quad = np.bincount(rows, weights=XI[rows, X.indices] * X.data, minlength=X.shape[0])
+        # h_c = w_c x_c' I^{-1} x_c, and x_c is 0/1 with one entry per factor: the sum of I^{-1}
+        # over the pairs of the cell's own columns (a few dozen entries per cell, where X I^{-1}
+        # would be a dense cells x terms product).
+        inverse = linalg.cho_solve(chol, np.eye(info.shape[0]))
+        quad = _pair_sums(X, inverse)
     h = w * quad
     loglik = float(y @ eta - n @ np.logaddexp(0.0, eta))
     logdet = 2.0 * float(np.log(np.diag(chol[0])).sum())
     return loglik + 0.5 * logdet, y - n * p + h * (0.5 - p), info
+
+
+def _pair_sums(X: sparse.csr_matrix, M: np.ndarray) -> np.ndarray:
+    """x_c' M x_c for every row of a sparse 0/1 X and a symmetric M: the sum of M over the pairs
+    of the row's own columns. Rows are padded to the longest with a column of zeros, and each
+    unordered pair is read once (M[i, j] = M[j, i])."""
+    if not np.all(X.data == 1.0):  # not a 0/1 design: the general product
+        XM = X @ M
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        return np.bincount(rows, weights=XM[rows, X.indices] * X.data, minlength=X.shape[0])
+    m, k = X.shape
+    counts = np.diff(X.indptr)
+    width = int(counts.max()) if m else 0
+    slot = np.arange(len(X.indices)) - np.repeat(X.indptr[:-1], counts)
+    cols = np.full((m, width), k)
+    cols[np.repeat(np.arange(m), counts), slot] = X.indices
+    padded = np.zeros((k + 1, k + 1))
+    padded[:k, :k] = M
+    flat = padded.ravel()
+    out = np.zeros(m)
+    for a in range(width):
+        base = cols[:, a] * (k + 1)
+        out += flat[base + cols[:, a]]
+        for b in range(a + 1, width):
+            out += 2.0 * flat[base + cols[:, b]]
+    return out
 
 
 def _newton(
