@@ -41,29 +41,31 @@ review AS (
 ),
 charges AS (
     SELECT
-        idnproceeding,
-        list(charge_code ORDER BY idnprcdchg) FILTER (WHERE charge_code IS NOT NULL) AS charges,
-        count(*) AS n_charges,
-        arg_min(
-            coalesce(charge_code, charge_raw),
-            CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN [idnprcdchg]
-                 ELSE [severity_rank, idnprcdchg] END
-        ) AS lead_charge_code,
-        arg_min(
-            severity_category,
-            CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN [idnprcdchg]
-                 ELSE [severity_rank, idnprcdchg] END
-        ) AS lead_charge_category,
+        idnproceeding, charges, n_charges,
+        lead.code AS lead_charge_code,
+        lead.category AS lead_charge_category,
         -- The rank of the lead charge itself (under first_charged it need not be the most serious).
-        arg_min(
-            severity_rank,
-            CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN [idnprcdchg]
-                 ELSE [severity_rank, idnprcdchg] END
-        ) AS lead_charge_rank,
-        bool_or(severity_category IN ('aggravated_felony', 'other_criminal')) AS any_criminal
-    FROM marts.charges_classified
-    WHERE release_id = getvariable('release_id')
-    GROUP BY idnproceeding
+        lead.rank AS lead_charge_rank,
+        any_criminal
+    FROM (
+        SELECT
+            idnproceeding,
+            list(charge_code ORDER BY idnprcdchg) FILTER (WHERE charge_code IS NOT NULL) AS charges,
+            count(*) AS n_charges,
+            -- One pass for the lead charge's code, category and rank, on one integer key:
+            -- severity rank (1..6; a missing rank, which charge_code_map never gives, last), then
+            -- IDNPRCDCHG (below 2^40), so no list is built per charge row.
+            arg_min(
+                {'code': coalesce(charge_code, charge_raw), 'category': severity_category,
+                 'rank': severity_rank},
+                CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN idnprcdchg::BIGINT
+                     ELSE coalesce(severity_rank, 1000)::BIGINT * 1099511627776 + idnprcdchg END
+            ) AS lead,
+            bool_or(severity_category IN ('aggravated_felony', 'other_criminal')) AS any_criminal
+        FROM marts.charges_classified
+        WHERE release_id = getvariable('release_id')
+        GROUP BY idnproceeding
+    )
 ),
 reps AS (
     SELECT idncase, min(e_28_date) AS first_e28
