@@ -335,7 +335,7 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
 CELL_KEY = ["lead_charge_category", *CONTROLS, *FIXED_EFFECTS]
 
 
-def _fit_pd_bounds(cells: pl.DataFrame, bounds) -> tuple[pl.DataFrame, dict[str, str]]:
+def fit_pd_bounds(cells: pl.DataFrame, bounds) -> tuple[pl.DataFrame, dict[str, str]]:
     """The main model refitted with each PD bound of `bounds` as its outcome (the `outcome`
     variants of marts.model_cells_completion_variants), with the variant's totals. A bound whose
     cells equal an earlier one's (the review-months bound, when the window lies inside the
@@ -541,7 +541,7 @@ def referee_tables(
             if variant_notes:
                 notes["population_variants"] = json.dumps(variant_notes)
             bound_cells = variant_cells.filter(pl.col("kind") == "outcome")
-            table, bound_notes = _fit_pd_bounds(bound_cells, PD_BOUND_VARIANTS)
+            table, bound_notes = fit_pd_bounds(bound_cells, PD_BOUND_VARIANTS)
             if table.height:
                 frames["pd_bound_models"] = [_with_ids(table, rc.release_id, "pd_bound_models")]
             if bound_notes:

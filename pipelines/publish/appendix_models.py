@@ -373,9 +373,10 @@ def pd_bounds_paragraph(con, stored: ReleaseSettings) -> str | None:
         "status granted elsewhere, a respondent who died), so a bound's effect mixes PD with "
         "every other reason a case is terminated. A reader may conclude how far the lead-charge "
         "pattern could move if every termination were a PD closure. A reader may not read a "
-        "bound's effect as the effect of the charges on PD closures, nor the strict one as "
-        "complete: the effect on all PD closures lies between the two only if the PD closures "
-        "the codes miss were recorded as terminations."
+        "bound's effect as the effect of the charges on PD closures, nor take the strict and the "
+        "bound's effects as an interval for it: the bounds bound the counts of PD closures, not "
+        "the effects, since the PD terminations among all terminations may fall on either "
+        "group."
     )
 
 
