@@ -332,6 +332,60 @@ def robustness(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
     )
 
 
+CELL_KEY = ["lead_charge_category", *CONTROLS, *FIXED_EFFECTS]
+
+
+def fit_pd_bounds(cells: pl.DataFrame, bounds) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The main model refitted with each PD bound of `bounds` as its outcome (the `outcome`
+    variants of marts.model_cells_completion_variants), with the variant's totals. A bound whose
+    cells equal an earlier one's (the review-months bound, when the window lies inside the
+    review months) reuses that fit and names it in `same_cells_as`: the same fit twice would
+    double the cost for identical rows."""
+    from pipelines.stats.fit_release import fit_lead_rule_comparison
+
+    parts, notes, fitted = [], {}, {}
+    for bound in bounds:
+        sub = cells.filter(pl.col("variant") == bound).select(
+            "variant", *CELL_KEY, "n", "pd_closures"
+        )
+        if sub.height == 0:
+            notes[bound] = "no cells (the bound is missing from the mart)"
+            continue
+        key = sub.drop("variant").sort(CELL_KEY, nulls_last=True)
+        same = next((b for b, k in fitted.items() if k.equals(key)), None)
+        fitted[bound] = key
+        if same is not None:
+            if same in notes:
+                notes[bound] = notes[same]
+            table = next((p for p in parts if p["variant"][0] == same), None)
+            if table is not None:
+                parts.append(
+                    table.with_columns(
+                        pl.lit(bound).alias("variant"), pl.lit(same).alias("same_cells_as")
+                    )
+                )
+            continue
+        table, note = fit_lead_rule_comparison(
+            sub,
+            categorical=MAIN_CATEGORICAL,
+            reference=REFERENCE,
+            fixed_effects=FIXED_EFFECTS,
+            column="variant",
+            values=(bound,),
+        )
+        notes.update(note)
+        if table.height:
+            parts.append(
+                table.with_columns(
+                    pl.lit(None, dtype=pl.String).alias("same_cells_as"),
+                    pl.lit(float(sub["n"].sum())).alias("n_obs_model"),
+                    pl.lit(float(sub["pd_closures"].sum())).alias("pd_closures_model"),
+                )
+            )
+    frame = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
+    return frame, notes
+
+
 def _model_spec(table: str, mart: str, description: str) -> dg.AssetSpec:
     """A `models.<table>` asset fitted from `marts.<mart>`."""
     return dg.AssetSpec(
@@ -372,6 +426,15 @@ def _model_spec(table: str, mart: str, description: str) -> dg.AssetSpec:
             "(its last completion in the window).",
         ),
         _model_spec(
+            "pd_bound_models",
+            "model_cells_completion_variants",
+            "The main completions model's lead-charge effects with a PD bound as the outcome "
+            "(strict rule plus plain terminations, DEC_CODE T, of removal-type cases: over all "
+            "dates, and in the months of ICE's case review), on the main model's cells. Bounds "
+            "on the PD terminations a current release no longer codes, not findings; the strict "
+            "rule's model is completions_main in models.coefficients and models.marginal_effects.",
+        ),
+        _model_spec(
             "lead_rule_comparison",
             "model_cells_lead_rules",
             "The main completions model's lead-charge effects (log-odds, odds ratio, AME, "
@@ -385,7 +448,11 @@ def _model_spec(table: str, mart: str, description: str) -> dg.AssetSpec:
 def referee_tables(
     context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse
 ):
-    from pipelines.stats.fit_release import POPULATION_VARIANTS, fit_lead_rule_comparison
+    from pipelines.stats.fit_release import (
+        PD_BOUND_VARIANTS,
+        POPULATION_VARIANTS,
+        fit_lead_rule_comparison,
+    )
     from pipelines.stats.heterogeneity import court_heterogeneity, event_study
 
     rc = run_context(context, settings, warehouse)
@@ -396,6 +463,7 @@ def referee_tables(
         "court_heterogeneity": [],
         "lead_rule_comparison": [],
         "population_variants": [],
+        "pd_bound_models": [],
     }
     try:
         monthly = fetch_frame(
@@ -472,6 +540,12 @@ def referee_tables(
                 ]
             if variant_notes:
                 notes["population_variants"] = json.dumps(variant_notes)
+            bound_cells = variant_cells.filter(pl.col("kind") == "outcome")
+            table, bound_notes = fit_pd_bounds(bound_cells, PD_BOUND_VARIANTS)
+            if table.height:
+                frames["pd_bound_models"] = [_with_ids(table, rc.release_id, "pd_bound_models")]
+            if bound_notes:
+                notes["pd_bound_models"] = json.dumps(bound_notes)
         for k, v in notes.items():
             context.log.warning(f"{k}: {v}")
         counts = _write_all(con, rc.release_id, frames)

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.charts.provenance import SYNTHETIC_MARK, Provenance
-from pipelines.publish.appendix_models import model_paragraphs
+from pipelines.publish.appendix_models import model_paragraphs, pd_bounds_note
 from pipelines.publish.disclosure import PRIMARY, Key
 from pipelines.publish.latex import LatexError, article, compile_document, engine
 from pipelines.publish.stored import ReleaseSettings
@@ -210,6 +210,9 @@ def code_notes(con: duckdb.DuckDBPyConnection, stored: ReleaseSettings) -> list[
             f" terminations: {bound(wt)} (all dates), {bound(review)} (ICE's case-review"
             f" months), {bound(docket)} (court docket reviews)."
         )
+        models = pd_bounds_note(con, stored)
+        if models:
+            notes.append(models)
         notes.append(
             f"PD closures whose completion date is missing or a placeholder, so that no window can"
             f" hold them: {_shown(undated, t)} (the check pd_closures_undated warns above 0.1% of"

@@ -1,8 +1,9 @@
 """The appendix's paragraphs on the models a referee asks for next (Dagster-free).
 
 One short paragraph each for the event study, the court heterogeneity, the lead-charge rules,
-the competing risks of the pending cohort and the population variants: what it estimates, on
-which population, what a reader may and may not conclude. Every number comes from the release's
+the competing risks of the pending cohort, the population variants and the models with a PD
+bound as the outcome: what it estimates, on which population, what a reader may and may not
+conclude. Every number comes from the release's
 tables (models.*, marts.pending_competing_risks); none is written here. A rate or share whose
 count is from 1 to threshold - 1, or is suppressed in the report, is not printed.
 """
@@ -24,6 +25,11 @@ GROUP_NAMES = {"criminal": "criminal", "immigration": "immigration"}
 VARIANT_LABELS = {
     "no_venue_change_or_transfer": "without completions by change of venue or transfer",
     "case_level": "one proceeding per case",
+}
+# The PD bounds refitted as the outcome (models.pd_bound_models), in the order printed.
+BOUND_LABELS = {
+    "outcome_with_terminations": "with terminations",
+    "outcome_with_review_terminations": "with review terminations",
 }
 RULE_LABELS = {
     "most_serious": "most serious",
@@ -287,15 +293,119 @@ def population_variants_paragraph(con, stored: ReleaseSettings) -> str | None:
     )
 
 
+def _bound_rows(con, rid: str) -> pl.DataFrame:
+    if not table_exists(con, "models.pd_bound_models"):
+        return pl.DataFrame()
+    rows = _frame(con, "SELECT * FROM models.pd_bound_models WHERE release_id = ?", rid)
+    return rows.filter(pl.col("term").str.starts_with("lead_charge_category"))
+
+
+def _strict_rows(con, rid: str) -> dict[str, dict]:
+    """The main model's lead-charge AMEs (the strict rule), by term."""
+    if not table_exists(con, "models.marginal_effects"):
+        return {}
+    rows = _frame(
+        con,
+        "SELECT term, ame, ci_low AS ame_ci_low, ci_high AS ame_ci_high, status, "
+        "n_in_level AS n_obs_with_term, pd_closures_in_level AS pd_closures_with_term "
+        "FROM models.marginal_effects WHERE release_id = ? AND model = 'completions_main' "
+        "AND variable = 'lead_charge_category'",
+        rid,
+    )
+    return {r["term"]: r for r in rows.iter_rows(named=True)}
+
+
+def _bound_ame(r: dict | None, threshold: int) -> str:
+    # An AME resting on 1 to threshold - 1 PD closures, or other completions, of its category is
+    # not printed: the neighbouring paragraphs print nothing from a small cell either.
+    if r is None or r.get("ame") is None or r["ame"] != r["ame"]:
+        return "not estimable"
+    pd_n, n = r.get("pd_closures_with_term"), r.get("n_obs_with_term")
+    other = None if pd_n is None or n is None else n - pd_n
+    if _small(pd_n, threshold) or _small(other, threshold):
+        return "not shown (small cell)"
+    return f"{_pp(r['ame'])} {_ci_pp(r['ame_ci_low'], r['ame_ci_high'])}"
+
+
+def pd_bounds_paragraph(con, stored: ReleaseSettings) -> str | None:
+    rid, t = stored.release_id, stored.suppress_below
+    rows = _bound_rows(con, rid)
+    if rows.height == 0:
+        return None
+    strict = _strict_rows(con, rid)
+    labels = _labels(con, rid)
+    order = list(labels)
+    variants = [v for v in BOUND_LABELS if v in set(rows["variant"].to_list())]
+    same = {
+        r["variant"]: r["same_cells_as"]
+        for r in rows.select("variant", "same_cells_as").unique().iter_rows(named=True)
+        if r["same_cells_as"]
+    }
+    terms = sorted(
+        rows["term"].unique().to_list(), key=lambda term: _rank(order, _term_category(term))
+    )
+    parts = []
+    for term in terms:
+        sub = {r["variant"]: r for r in rows.filter(pl.col("term") == term).iter_rows(named=True)}
+        cat = _term_category(term)
+        vals = [f"strict (main model) {_bound_ame(strict.get(term), t)}"] + [
+            f"{BOUND_LABELS[v]} {_bound_ame(sub.get(v), t)}" for v in variants if v not in same
+        ]
+        parts.append(f"{labels.get(cat, cat.replace('_', ' '))}: " + ", ".join(vals))
+    same_txt = "".join(
+        f" In this release {BOUND_LABELS[v]} has the same cells as {BOUND_LABELS[s]} (the window "
+        "lies inside the review months), so its model is that model and is not repeated below."
+        for v, s in same.items()
+        if v in BOUND_LABELS and s in BOUND_LABELS
+    )
+    return (
+        "models.pd_bound_models refits the completions model on its own cells with a PD bound "
+        "as the outcome instead of the strict rule (OTHER_COMP Y or M, DEC_CODE I): the strict "
+        "rule plus every termination (DEC_CODE T) of a removal-type case (with terminations), "
+        "and the same with the terminations of ICE's case-review months only (with review "
+        "terminations); data/reference/pd_variants.csv defines them." + same_txt + " Average "
+        "marginal effects against entry without inspection, in percentage points with 95% "
+        "intervals (not shown: the category's PD closures or other completions under that "
+        "outcome are a small cell): "
+        + "; ".join(parts)
+        + ". These are bounds on the PD terminations a current release no longer codes as PD, "
+        "not findings: a termination may have nothing to do with PD (charges not sustained, "
+        "status granted elsewhere, a respondent who died), so a bound's effect mixes PD with "
+        "every other reason a case is terminated. A reader may conclude how far the lead-charge "
+        "pattern could move if every termination were a PD closure. A reader may not read a "
+        "bound's effect as the effect of the charges on PD closures, nor take the strict and the "
+        "bound's effects as an interval for it: the bounds bound the counts of PD closures, not "
+        "the effects, since the PD terminations among all terminations may fall on either "
+        "group."
+    )
+
+
+def pd_bounds_note(con, stored: ReleaseSettings) -> str | None:
+    """One sentence for the appendix's section on what the release's codes can show: where the
+    models with the bounds as outcome are, and that they are bounds."""
+    rows = _bound_rows(con, stored.release_id)
+    if rows.height == 0:
+        return None
+    names = [BOUND_LABELS[v] for v in BOUND_LABELS if v in set(rows["variant"].to_list())]
+    return (
+        "The completions model refitted with the bounds as its outcome ("
+        + " and ".join(names)
+        + "; models.pd_bound_models, paragraph 'PD bounds as the outcome' below) shows how far "
+        "the lead-charge effects could move if every such termination were a PD closure: "
+        "bounds, not findings."
+    )
+
+
 def model_paragraphs(
     con: duckdb.DuckDBPyConnection, stored: ReleaseSettings, kinds: Mapping[Key, str]
 ) -> list[tuple[str, str]]:
-    """(heading, paragraph) for each of the five analyses the release has tables for."""
+    """(heading, paragraph) for each of the six analyses the release has tables for."""
     out = [
         ("Event study", event_study_paragraph(con, stored)),
         ("Court heterogeneity", court_heterogeneity_paragraph(con, stored)),
         ("Lead-charge rules", lead_rule_paragraph(con, stored)),
         ("Competing risks of the pending cohort", competing_risks_paragraph(con, stored, kinds)),
         ("Population variants", population_variants_paragraph(con, stored)),
+        ("PD bounds as the outcome", pd_bounds_paragraph(con, stored)),
     ]
     return [(h, p) for h, p in out if p]

@@ -695,6 +695,14 @@ def era_gap_parts(result: Any) -> list[tuple[str, pl.DataFrame]]:
 
 LEAD_RULES = ("most_serious", "first_charged", "most_serious_not_withdrawn")
 POPULATION_VARIANTS = ("no_venue_change_or_transfer", "case_level")
+# The PD bounds refitted as the completions model's outcome (variants of kind `outcome` in
+# marts.model_cells_completion_variants): the widest bound and the one restricted to ICE's
+# case-review months (inside the default window it has the widest bound's cells, and
+# referee_tables reuses that fit). Each other bound is one more fit of the main model: on the
+# sample the two add about a tenth to referee_tables' fits, the docket-review bound alone would
+# add about a fifth more, for the terminations of a few courts' review weeks; it stays in the
+# mart's cells (and in marts.pd_closures_by_category) without a model of its own.
+PD_BOUND_VARIANTS = ("outcome_with_terminations", "outcome_with_review_terminations")
 
 
 def fit_lead_rule_comparison(

@@ -83,6 +83,7 @@ CREATE TABLE marts.lead_charge_variants (
 -- built by sql/marts/model_cells_completion_variants.sql
 CREATE TABLE marts.model_cells_completion_variants (
     release_id VARCHAR NOT NULL,
+    kind VARCHAR,
     variant VARCHAR,
     lead_charge_category VARCHAR,
     custody VARCHAR,

@@ -192,6 +192,32 @@ CREATE TABLE models.odds_ratios (
     ci_high_wild DOUBLE
 );
 
+-- built by pipelines/assets/models.py (referee_tables): the completions model with each PD bound of data/reference/pd_variants.csv as its outcome, bounds not findings
+CREATE TABLE models.pd_bound_models (
+    release_id VARCHAR NOT NULL,
+    model VARCHAR,
+    variant VARCHAR,
+    same_cells_as VARCHAR,
+    n_obs_model DOUBLE,
+    pd_closures_model DOUBLE,
+    term VARCHAR,
+    estimate DOUBLE,
+    std_error DOUBLE,
+    p_value DOUBLE,
+    ci_low DOUBLE,
+    ci_high DOUBLE,
+    odds_ratio DOUBLE,
+    status VARCHAR,
+    inference VARCHAR,
+    n_obs_with_term DOUBLE,
+    pd_closures_with_term DOUBLE,
+    effective_clusters DOUBLE,
+    p_value_t DOUBLE,
+    ame DOUBLE,
+    ame_ci_low DOUBLE,
+    ame_ci_high DOUBLE
+);
+
 -- built by pipelines/assets
 CREATE TABLE models.population_variants (
     release_id VARCHAR NOT NULL,

@@ -308,3 +308,47 @@ def test_appendix_paragraphs_quote_the_tables_and_no_small_share(sample):
         assert f"{r['policy']}: " in section
         assert f"{r['group']} not shown (small cell)" in section
     assert (out / "appendix.pdf").stat().st_size > 0
+
+
+def test_appendix_reports_the_pd_bound_models_as_bounds_without_small_cells(sample):
+    con, rid, out = sample
+    md = (out / "appendix.md").read_text(encoding="utf-8").replace("\\[", "[").replace("\\]", "]")
+    assert "SYNTHETIC" in md
+    codes = md.split("## What this release's codes can show", 1)[1].split("## ", 1)[0]
+    assert "models.pd_bound_models" in codes and "bounds, not findings" in codes
+    section = md.split("**PD bounds as the outcome.**", 1)[1].split("\n\n", 1)[0]
+    assert "not findings" in section
+    rows = fetch_frame(
+        con,
+        "SELECT b.variant, b.same_cells_as, b.ame, b.ame_ci_low, b.ame_ci_high, "
+        "b.pd_closures_with_term, b.n_obs_with_term, s.label FROM models.pd_bound_models b "
+        "JOIN staging.severity_categories s ON s.release_id = b.release_id "
+        "AND s.category = regexp_extract(b.term, '\\[T\\.(.*)\\]', 1) "
+        "WHERE b.release_id = ? AND b.term LIKE 'lead_charge_category%'",
+        [rid],
+    )
+    shown = small = 0
+    for r in rows.filter(pl.col("same_cells_as").is_null()).to_dicts():
+        # The paragraph names each category once, its values up to the next category.
+        text = section.split(f"{r['label']}: ", 1)[1].split("; ", 1)[0]
+        value = (
+            f"with terminations {100 * r['ame']:.1f} "
+            f"[{100 * r['ame_ci_low']:.1f}, {100 * r['ame_ci_high']:.1f}]"
+        )
+        n_pd, n_other = (
+            r["pd_closures_with_term"],
+            r["n_obs_with_term"] - r["pd_closures_with_term"],
+        )
+        if 1 <= n_pd < THRESHOLD or 1 <= n_other < THRESHOLD:
+            small += 1
+            assert value not in text and "with terminations not shown (small cell)" in text
+        else:
+            shown += 1
+            assert value in text
+    # The review bound shares the widest bound's cells on the default window: said, not repeated.
+    assert set(rows.filter(pl.col("same_cells_as").is_not_null())["variant"]) == {
+        "outcome_with_review_terminations"
+    }
+    assert "with review terminations has the same cells as with terminations" in section
+    assert "with review terminations not shown" not in section
+    assert shown > 0 and small > 0
