@@ -32,9 +32,11 @@ bounds AS (
     SELECT 'outcome_' || v.variant AS variant, f.idnproceeding, f.counted
     FROM (
         UNPIVOT (
+            -- the cohort's proceedings only (a few million of a release's 15 million)
             SELECT idnproceeding, COLUMNS('^pd_(strict|with_.*)$')
-            FROM marts.proceedings
+            FROM marts.proceedings q
             WHERE release_id = getvariable('release_id')
+              AND idnproceeding IN (SELECT idnproceeding FROM c)
         )
         ON COLUMNS('^pd_(strict|with_.*)$') INTO NAME column_name VALUE counted
     ) f
