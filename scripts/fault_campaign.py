@@ -546,7 +546,9 @@ class Row:
     problems: list[str] = field(default_factory=list)
 
 
-def run_case(world: World, case: Case, namespace_problem: str | None) -> Row:
+def run_case(
+    world: World, case: Case, namespace_problem: str | None, stderr_dir: Path | None = None
+) -> Row:
     row = Row(case.name, case.injected)
     if case.needs_namespace and namespace_problem:
         row.status, row.error = "SKIPPED", namespace_problem
@@ -554,6 +556,10 @@ def run_case(world: World, case: Case, namespace_problem: str | None) -> Row:
     t0 = time.monotonic()
     ctx = make_ctx(world, case.name)
     procs = case.fault(ctx)
+    if stderr_dir is not None:
+        stderr_dir.mkdir(parents=True, exist_ok=True)
+        for i, p in enumerate(procs, 1):
+            (stderr_dir / f"{case.name}.{i}.stderr").write_text(p.stderr, encoding="utf-8")
     row.code = ",".join(str(p.code) for p in procs)
     row.error = next((first_error(p) for p in procs if p.code != 0), "")
     notes = [p.note for p in procs if p.note]
@@ -647,6 +653,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases-per-release", type=int, default=600, help="size of B and C")
     ap.add_argument("--baseline-cases", type=int, default=1500, help="size of A")
     ap.add_argument("--list", action="store_true", help="print the cases and stop")
+    ap.add_argument(
+        "--stderr-dir", help="folder to keep every faulted command's whole stderr in (per case)"
+    )
     args = ap.parse_args(argv)
     if args.list:
         for c in CASES:
@@ -675,7 +684,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for i, case in enumerate(chosen, 1):
             print(f"[{i}/{len(chosen)}] {case.name} ...", file=sys.stderr, flush=True)
-            r = run_case(world, case, namespace_problem)
+            r = run_case(
+                world, case, namespace_problem, Path(args.stderr_dir) if args.stderr_dir else None
+            )
             rows.append(r)
             cells = (r.name, r.injected, r.code, r.error, r.a_intact, r.rerun, f"{r.seconds:.0f}")
             print(" | ".join((*cells, r.status)), flush=True)

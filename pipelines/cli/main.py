@@ -101,9 +101,7 @@ def _resolve_release_arg(path: Path) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import dagster as dg
-
-    from pipelines.cli.runner import check_release, run_release
+    from pipelines.cli.runner import check_release, open_instance, run_release
 
     settings = Settings.from_env(
         warehouse=Path(args.warehouse) if args.warehouse else None,
@@ -115,8 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _writable(settings.warehouse.parent, "the warehouse")
     _writable(settings.reports_dir, "the reports")
     _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
-    dagster_home()
-    with dg.DagsterInstance.get() as instance:
+    home = dagster_home()
+    with open_instance(home, settings.lock_timeout) as instance:
         outcome = run_release(
             release_path, settings, show_progress=not args.quiet, instance=instance
         )
@@ -322,17 +320,56 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one line for the user, never a traceback or a class path
         message = user_message(exc)
         if message is None:
-            raise
+            print(f"error: {unexpected_message(exc)}", file=sys.stderr)
+            return 1
         print(f"error: {message}", file=sys.stderr)
         return 2
 
 
+# What a user on a small host can lower (pipelines/settings.py): DuckDB's memory limit and its
+# worker threads (each has its own buffers and stack).
+OUT_OF_MEMORY = (
+    "out of memory: lower PD_DUCKDB_MEMORY_LIMIT (DuckDB then spills to PD_TEMP_DIR) and "
+    "PD_DUCKDB_THREADS, or run on a machine with more memory"
+)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Python, DuckDB or a thread that could not get memory (as under a `ulimit -v`)."""
+    import duckdb
+
+    if isinstance(exc, (MemoryError, duckdb.OutOfMemoryException)):
+        return True
+    # threading.Thread.start when the stack of a new thread cannot be mapped.
+    return isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
+
+
+def unexpected_message(exc: BaseException) -> str:
+    """One line for an error the project did not foresee (a bug, or a library's failure): what
+    failed, and a file holding the traceback to report, since the terminal gets none."""
+    import tempfile
+    import traceback
+
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    try:
+        fd, path = tempfile.mkstemp(prefix="pdpipeline-error-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        return f"unexpected failure ({what}); please report it with the command you ran"
+    return f"unexpected failure ({what}); please report it with the traceback in {path}"
+
+
 def user_message(exc: BaseException) -> str | None:
-    """The one-line message for an error the user can act on (None: a bug, let it show)."""
+    """The one-line message for an error the user can act on (None: unforeseen, see
+    `unexpected_message`)."""
     from pipelines.eoir.archive import ReleaseError
     from pipelines.extracts.codebook import ExtractError
     from pipelines.warehouse.lock import WarehouseLocked
 
+    if out_of_memory(exc):
+        return OUT_OF_MEMORY
     if isinstance(exc, (CliError, SettingsError, ReleaseError, WarehouseLocked, ExtractError)):
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
