@@ -23,6 +23,13 @@ from pathlib import Path
 
 from pipelines.settings import DAGSTER_HOME_DIR, REPO_ROOT, SAMPLE_DIR, Settings, SettingsError
 
+# What a user on a small host can lower (pipelines/settings.py): DuckDB's memory limit and its
+# worker threads (each has its own buffers and stack).
+OUT_OF_MEMORY = (
+    "out of memory: lower PD_DUCKDB_MEMORY_LIMIT (DuckDB then spills to PD_TEMP_DIR) and "
+    "PD_DUCKDB_THREADS, or run on a machine with more memory"
+)
+
 
 class CliError(Exception):
     """A problem the user can fix; printed as `error: <message>`, exit status 2."""
@@ -56,6 +63,42 @@ def _writable(folder: Path, what: str) -> None:
             f"folder {probe} is not writable, and {what} must be written in {folder}: make it "
             "writable or choose another folder (see `pdpipeline <command> --help` and the PD_* "
             "settings)"
+        )
+
+
+# A chart of one bar: enough for vl-convert to start its JavaScript engine.
+_RENDER_PROBE = (
+    "import vl_convert as vlc; vlc.vegalite_to_svg({'data': {'values': [{'a': 1}]}, "
+    "'mark': 'bar', 'encoding': {'y': {'field': 'a', 'type': 'quantitative'}}})"
+)
+
+
+def _check_address_space() -> None:
+    """Refuse, before anything runs, an address-space cap (`ulimit -v`) the charts cannot start
+    under.
+
+    vl-convert's JavaScript engine (V8) reserves tens of GB of address space when it starts, as
+    address space, not memory (measured with vl-convert 1.9: it dies at a 64 GiB cap, starts at
+    80 GiB), and a failed reservation kills the whole process at once, with no Python error to
+    report. So under a finite cap a chart is first rendered in a child process (which inherits
+    the cap). The memory a run really uses is capped by PD_DUCKDB_MEMORY_LIMIT, or a cgroup.
+    """
+    import resource
+    import subprocess
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return
+    probe = subprocess.run(
+        [sys.executable, "-c", _RENDER_PROBE], capture_output=True, timeout=120, check=False
+    )
+    if probe.returncode != 0:
+        raise CliError(
+            f"the address-space limit of this process (ulimit -v, {soft // 2**20:,} MB) is too "
+            "small for the chart renderer (vl-convert reserves tens of GB of address space, not "
+            "memory, when it starts): remove it (`ulimit -v unlimited`) and cap memory with "
+            "PD_DUCKDB_MEMORY_LIMIT, or with a cgroup memory limit (docker --memory, "
+            "systemd-run -p MemoryMax=)"
         )
 
 
@@ -113,6 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _writable(settings.warehouse.parent, "the warehouse")
     _writable(settings.reports_dir, "the reports")
     _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
+    _check_address_space()
     home = dagster_home()
     with open_instance(home, settings.lock_timeout) as instance:
         outcome = run_release(
@@ -219,6 +263,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     _writable(Path(args.out) if args.out else settings.reports_dir, "the charts and tables")
     _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
+    _check_address_space()
     with _warehouse_turn(settings, "pdpipeline export"):
         return _export(args, settings, formats)
 
@@ -324,14 +369,6 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"error: {message}", file=sys.stderr)
         return 2
-
-
-# What a user on a small host can lower (pipelines/settings.py): DuckDB's memory limit and its
-# worker threads (each has its own buffers and stack).
-OUT_OF_MEMORY = (
-    "out of memory: lower PD_DUCKDB_MEMORY_LIMIT (DuckDB then spills to PD_TEMP_DIR) and "
-    "PD_DUCKDB_THREADS, or run on a machine with more memory"
-)
 
 
 def out_of_memory(exc: BaseException) -> bool:

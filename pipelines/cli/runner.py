@@ -21,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 from tqdm import tqdm
 
+from pipelines.cli.main import OUT_OF_MEMORY
 from pipelines.eoir.archive import ReleaseError
 from pipelines.releases.find import check_complete
 from pipelines.releases.latest import FailedCheck, forget_release, incomplete_message
@@ -83,6 +84,9 @@ class _ProgressHandler(logging.Handler):
             err = event.step_failure_data.error if event.step_failure_data else None
             if err is not None and not self.outcome.error:
                 self.outcome.error = _root_message(err)
+                if _out_of_memory(err):
+                    cause = self.outcome.error.split("\n")[0]
+                    self.outcome.error = f"{OUT_OF_MEMORY}\ncause: {cause}"
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
@@ -96,6 +100,17 @@ class _ProgressHandler(logging.Handler):
 
 
 _FRAMEWORK = ("dagster.", "dagster_")
+
+_OOM_CLASSES = ("MemoryError", "OutOfMemoryException")
+
+
+def _out_of_memory(err) -> bool:
+    """A step's error (Dagster's serialised chain) that is Python's or DuckDB's out of memory."""
+    while err is not None:
+        if err.cls_name in _OOM_CLASSES:
+            return True
+        err = getattr(err, "cause", None) or getattr(err, "context", None)
+    return False
 
 
 def _strip_class(message: str, cls_name: str | None) -> str:

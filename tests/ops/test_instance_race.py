@@ -1,4 +1,4 @@
-"""Commands started together on a fresh Dagster home; errors nobody foresaw, and out of memory.
+"""Commands started together on a fresh Dagster home.
 
 Making a Dagster instance creates its SQLite storages on first use, unguarded, and adding a
 release's partition is a check-then-insert: two `pdpipeline run` started at once on a fresh
@@ -10,10 +10,8 @@ file signal, so the first steps of each really overlap.
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -22,7 +20,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.cli import main as cli
 from pipelines.settings import REPO_ROOT
 from tests.eoir.conftest import small_release
 
@@ -129,55 +126,3 @@ def test_two_runs_at_once_on_a_fresh_dagster_home(tmp_path):
         ]
     finally:
         con.close()
-
-
-@pytest.fixture
-def failing_run(monkeypatch, tmp_path):
-    """`pdpipeline run` on a whole release, whose instance raises what the test gives."""
-    (tmp_path / "raw").mkdir()
-    release = small_release(tmp_path / "raw")
-    for k, v in _env(tmp_path).items():
-        monkeypatch.setenv(k, v)
-    (tmp_path / "sys_tmp").mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "sys_tmp"))  # the traceback's file
-
-    def run_raising(exc: BaseException) -> int:
-        def boom(*_a, **_k):
-            raise exc
-
-        monkeypatch.setattr("pipelines.cli.runner.open_instance", boom)
-        return cli.main(["run", "--release", str(release), "--quiet"])
-
-    return run_raising
-
-
-def test_an_unforeseen_error_is_one_line_with_the_traceback_in_a_file(failing_run, capsys):
-    code = failing_run(sqlite3.OperationalError("table runs already exists\n[SQL: ...]"))
-    err = capsys.readouterr().err
-    assert code == 1
-    (line,) = err.strip().splitlines()
-    assert line.startswith(
-        "error: unexpected failure (OperationalError: table runs already exists); "
-        "please report it with the traceback in "
-    ), line
-    saved = Path(line.rsplit(" ", 1)[1])
-    assert saved.parent == Path(tempfile.gettempdir())
-    assert saved.read_text(encoding="utf-8").startswith("Traceback")
-    assert "table runs already exists" in saved.read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize(
-    "exc",
-    [
-        MemoryError(),
-        duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block"),
-        RuntimeError("can't start new thread"),
-    ],
-    ids=["python", "duckdb", "thread"],
-)
-def test_out_of_memory_is_one_line_naming_the_settings_to_lower(failing_run, capsys, exc):
-    code = failing_run(exc)
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.strip().splitlines() == [f"error: {cli.OUT_OF_MEMORY}"]
-    assert "PD_DUCKDB_MEMORY_LIMIT" in err and "PD_DUCKDB_THREADS" in err
