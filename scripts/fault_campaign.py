@@ -32,8 +32,8 @@ The cases (`--list` prints them):
                   which the CLI must refuse in one line before it starts (see AS_CAP_BYTES).
   ro_*            the warehouse, reports, temp or raw folder mounted read-only (as in
                   tests/ops/test_cli_errors.py).
-  kill_export     kill -9 of `pdpipeline export` of A half-way; then no `.partial` file may stay
-                  after a clean export.
+  kill_export     kill -9 of `pdpipeline export` of A after 10 files; then no `.partial` file or
+                  folder may stay after a clean export.
   count_wrong     B's Count.txt gives one more proceeding than the table holds.
   half_copied     B's proceedings table cut in half (as a copy stopped midway).
 
@@ -427,17 +427,22 @@ def _kill_export(ctx: Ctx) -> list[Proc]:
     exported = ctx.reports / ctx.world.a_id
 
     def half_way(_part: str) -> bool:
-        return exported.is_dir() and sum(1 for _ in exported.rglob("*")) >= 10
+        # Files appear in a staging folder in the release's, moved into place at the end.
+        return sum(1 for p in ctx.reports.rglob("*") if p.is_file()) >= 10
 
     p = kill_when(cmd, ctx.env, half_way)
     p.note = "killed during export" if p.killed else "export ended before the kill"
+    # What a reader finds meanwhile: whole files only (moved into place by rename).
+    staged = exported / ".export.partial"
+    whole = sum(1 for x in exported.rglob("*") if x.is_file() and staged not in x.parents)
+    p.note += f"; {whole} files in place"
     return [p]
 
 
 def _check_export_recovers(ctx: Ctx, procs: list[Proc]) -> list[str]:
     again = run([PDPIPELINE, "export", "--release", ctx.world.a_id, "--quiet"], ctx.env)
     out = [] if again.code == 0 else [f"clean export exited {again.code}: {first_error(again)}"]
-    partial = [p.name for p in (ctx.reports / ctx.world.a_id).rglob("*.partial")]
+    partial = [p.name for p in ctx.reports.rglob("*.partial")]
     return out + ([f"partial files left: {partial[:3]}"] if partial else [])
 
 

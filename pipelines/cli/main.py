@@ -295,19 +295,41 @@ def _export(args: argparse.Namespace, settings: Settings, formats: list[str]) ->
             return 2
         report = report_inputs(con, release_id, stored)
         out = Path(args.out) if args.out else settings.reports_dir / release_id
-        with tqdm(total=report.n_items, unit="item", file=sys.stderr, disable=args.quiet) as bar:
+        # Written into a staging folder first, then moved into place file by file (each a
+        # rename): an export that is killed or runs out of space leaves the earlier files whole,
+        # never a half-written one, and its staging folder is removed (here, or by the next export).
+        stage = out / ".export.partial"
+        shutil.rmtree(stage, ignore_errors=True)
+        try:
+            with tqdm(
+                total=report.n_items, unit="item", file=sys.stderr, disable=args.quiet
+            ) as bar:
 
-            def step(stem: str) -> None:
-                bar.set_description(stem)
-                bar.update(1)
+                def step(stem: str) -> None:
+                    bar.set_description(stem)
+                    bar.update(1)
 
-            index = write_release_report(
-                con, settings, release_id, out, formats=formats, progress=step, report=report
-            )
+                index = write_release_report(
+                    con, settings, release_id, stage, formats=formats, progress=step, report=report
+                )
+            _move_into(stage, out)
+            index = out / index.relative_to(stage)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
     finally:
         con.close()
     print(f"release {release_id}: charts and tables in {out} (index: {index})")
     return 0
+
+
+def _move_into(stage: Path, out: Path) -> None:
+    """Every file under `stage` into the same place under `out`, replacing what is there; files
+    of `out` that the stage does not hold (e.g. the extracts) stay."""
+    for path in sorted(stage.rglob("*")):
+        if path.is_file():
+            target = out / path.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
 
 
 def main(argv: list[str] | None = None) -> int:
