@@ -87,6 +87,8 @@ class _ProgressHandler(logging.Handler):
                 if _out_of_memory(err):
                     cause = self.outcome.error.split("\n")[0]
                     self.outcome.error = f"{OUT_OF_MEMORY}\ncause: {cause}"
+                elif (full := _disk_full(err)) is not None:
+                    self.outcome.error = full
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
@@ -102,6 +104,26 @@ class _ProgressHandler(logging.Handler):
 _FRAMEWORK = ("dagster.", "dagster_")
 
 _OOM_CLASSES = ("MemoryError", "OutOfMemoryException")
+
+
+# `[Errno 28] No space left on device: 'src'` (with ` -> 'dst'` for a copy or a rename).
+_ENOSPC = re.compile(r"\[Errno 28\] No space left on device: '([^']*)'(?: -> '([^']*)')?")
+
+
+def _disk_full(err) -> str | None:
+    """A step's error that is a full disk: the message names the folder that ran out (for a
+    copy, where it was copying to), not a bare errno."""
+    while err is not None:
+        m = _ENOSPC.search(err.message or "")
+        if m:
+            folder = Path(m.group(2) or m.group(1)).parent
+            return (
+                f"no space left on the device holding {folder}: free space there, or point the "
+                "PD_* setting for that folder (PD_REPORTS_DIR, PD_WAREHOUSE, PD_TEMP_DIR) at a "
+                "bigger disk, then run again"
+            )
+        err = getattr(err, "cause", None) or getattr(err, "context", None)
+    return None
 
 
 def _out_of_memory(err) -> bool:

@@ -125,3 +125,20 @@ def test_a_step_out_of_memory_names_the_settings_with_duckdbs_message_as_cause()
     assert _out_of_memory(oom)
     assert "failed to allocate 256 KiB" in _root_message(oom)
     assert not _out_of_memory(step_error(ValueError("x.csv: line 3: bad date")))
+
+
+def test_a_step_that_fills_the_disk_names_the_folder_it_was_writing_to():
+    from dagster._utils.error import serializable_error_info_from_exc_info
+
+    from pipelines.cli.runner import _disk_full
+
+    try:
+        raise OSError(28, "No space left on device", "/tmp/tmpab/appendix.pdf", None,
+                      "/srv/reports/synthetic-2026-06/appendix.pdf")  # fmt: skip
+    except OSError:
+        err = serializable_error_info_from_exc_info(sys.exc_info())
+    message = _disk_full(err)
+    assert message.startswith(
+        "no space left on the device holding /srv/reports/synthetic-2026-06: free space there"
+    )
+    assert "PD_REPORTS_DIR" in message and "Errno" not in message
