@@ -21,14 +21,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.cli.messages import OUT_OF_MEMORY
 from pipelines.settings import DAGSTER_HOME_DIR, REPO_ROOT, SAMPLE_DIR, Settings, SettingsError
-
-# What a user on a small host can lower (pipelines/settings.py): DuckDB's memory limit and its
-# worker threads (each has its own buffers and stack).
-OUT_OF_MEMORY = (
-    "out of memory: lower PD_DUCKDB_MEMORY_LIMIT (DuckDB then spills to PD_TEMP_DIR) and "
-    "PD_DUCKDB_THREADS, or run on a machine with more memory"
-)
 
 
 class CliError(Exception):

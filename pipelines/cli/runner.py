@@ -21,7 +21,7 @@ from pathlib import Path
 import dagster as dg
 from tqdm import tqdm
 
-from pipelines.cli.main import OUT_OF_MEMORY
+from pipelines.cli.messages import OUT_OF_MEMORY
 from pipelines.eoir.archive import ReleaseError
 from pipelines.releases.find import check_complete
 from pipelines.releases.latest import FailedCheck, forget_release, incomplete_message
