@@ -28,11 +28,12 @@ The cases (`--list` prints them):
                   Both commands must exit 0 (one waits on the warehouse lock).
   full_*          disk full: a small tmpfs over the warehouse folder, the temp dir or the reports
                   folder (a private mount namespace, `unshare -rm`).
-  mem_*           PD_DUCKDB_MEMORY_LIMIT=200MB; and an address-space cap (RLIMIT_AS) on the child.
+  mem_*           PD_DUCKDB_MEMORY_LIMIT=200MB; and an address-space cap (RLIMIT_AS) on the child,
+                  which the CLI must refuse in one line before it starts (see AS_CAP_BYTES).
   ro_*            the warehouse, reports, temp or raw folder mounted read-only (as in
                   tests/ops/test_cli_errors.py).
-  kill_export     kill -9 of `pdpipeline export` of A half-way; then no `.partial` file may stay
-                  after a clean export.
+  kill_export     kill -9 of `pdpipeline export` of A after 10 files; then no `.partial` file or
+                  folder may stay after a clean export.
   count_wrong     B's Count.txt gives one more proceeding than the table holds.
   half_copied     B's proceedings table cut in half (as a copy stopped midway).
 
@@ -77,8 +78,12 @@ from pipelines.sample.eoir import write_sample_release  # noqa: E402
 PDPIPELINE = str(Path(sys.executable).parent / "pdpipeline")
 SCHEMAS = ("raw", "staging", "marts", "models")
 RUN_TIMEOUT_S = 600
-# The address-space cap for `mem_rlimit_as`: a run of B was seen at 1.3 GB of virtual memory
-# (`ps` VSZ, mid-run: Python, Dagster, DuckDB); 1.5 GB is a tight `ulimit -v`, as on a small host.
+# The address-space cap for `mem_rlimit_as`, a tight `ulimit -v` as on a small host. No run fits
+# under any such cap: the chart renderer's JavaScript engine (vl-convert 1.9's V8) reserves tens of
+# GB of address space when it starts (it dies at a 64 GiB cap, starts at 80 GiB), and under 1.5 GB
+# a DuckDB thread could not get its thread-local storage and glibc ended the process with status
+# 127, its message going to the terminal, not stderr. So the case expects the CLI to refuse the cap
+# up front, in one line naming `ulimit -v` (pipelines/cli/main.py).
 AS_CAP_BYTES = 1536 * 2**20
 # The nine steps at which `kill_*` cases kill the run (the progress display's step names).
 KILL_STEPS = {
@@ -410,22 +415,34 @@ def _mem_rlimit(ctx: Ctx) -> list[Proc]:
     return [run(ctx.run_b(), {**ctx.env, "PD_DUCKDB_MEMORY_LIMIT": "200MB"}, preexec=cap)]
 
 
+def _check_cap_refused(ctx: Ctx, procs: list[Proc]) -> list[str]:
+    p = procs[0]
+    if p.code == 0:
+        return ["the run under the cap exited 0"]
+    return [] if "ulimit -v" in p.stderr else ["the error does not name `ulimit -v`"]
+
+
 def _kill_export(ctx: Ctx) -> list[Proc]:
     cmd = [PDPIPELINE, "export", "--release", ctx.world.a_id]
     exported = ctx.reports / ctx.world.a_id
 
     def half_way(_part: str) -> bool:
-        return exported.is_dir() and sum(1 for _ in exported.rglob("*")) >= 10
+        # Files appear in a staging folder in the release's, moved into place at the end.
+        return sum(1 for p in ctx.reports.rglob("*") if p.is_file()) >= 10
 
     p = kill_when(cmd, ctx.env, half_way)
     p.note = "killed during export" if p.killed else "export ended before the kill"
+    # What a reader finds meanwhile: whole files only (moved into place by rename).
+    staged = exported / ".export.partial"
+    whole = sum(1 for x in exported.rglob("*") if x.is_file() and staged not in x.parents)
+    p.note += f"; {whole} files in place"
     return [p]
 
 
 def _check_export_recovers(ctx: Ctx, procs: list[Proc]) -> list[str]:
     again = run([PDPIPELINE, "export", "--release", ctx.world.a_id, "--quiet"], ctx.env)
     out = [] if again.code == 0 else [f"clean export exited {again.code}: {first_error(again)}"]
-    partial = [p.name for p in (ctx.reports / ctx.world.a_id).rglob("*.partial")]
+    partial = [p.name for p in ctx.reports.rglob("*.partial")]
     return out + ([f"partial files left: {partial[:3]}"] if partial else [])
 
 
@@ -486,6 +503,7 @@ CASES = [
         "mem_rlimit_as",
         f"RLIMIT_AS {AS_CAP_BYTES // 2**20} MB + DuckDB 200MB",
         _mem_rlimit,
+        check=_check_cap_refused,
     ),
     Case(
         "ro_warehouse",
@@ -546,7 +564,9 @@ class Row:
     problems: list[str] = field(default_factory=list)
 
 
-def run_case(world: World, case: Case, namespace_problem: str | None) -> Row:
+def run_case(
+    world: World, case: Case, namespace_problem: str | None, stderr_dir: Path | None = None
+) -> Row:
     row = Row(case.name, case.injected)
     if case.needs_namespace and namespace_problem:
         row.status, row.error = "SKIPPED", namespace_problem
@@ -554,6 +574,10 @@ def run_case(world: World, case: Case, namespace_problem: str | None) -> Row:
     t0 = time.monotonic()
     ctx = make_ctx(world, case.name)
     procs = case.fault(ctx)
+    if stderr_dir is not None:
+        stderr_dir.mkdir(parents=True, exist_ok=True)
+        for i, p in enumerate(procs, 1):
+            (stderr_dir / f"{case.name}.{i}.stderr").write_text(p.stderr, encoding="utf-8")
     row.code = ",".join(str(p.code) for p in procs)
     row.error = next((first_error(p) for p in procs if p.code != 0), "")
     notes = [p.note for p in procs if p.note]
@@ -647,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases-per-release", type=int, default=600, help="size of B and C")
     ap.add_argument("--baseline-cases", type=int, default=1500, help="size of A")
     ap.add_argument("--list", action="store_true", help="print the cases and stop")
+    ap.add_argument(
+        "--stderr-dir", help="folder to keep every faulted command's whole stderr in (per case)"
+    )
     args = ap.parse_args(argv)
     if args.list:
         for c in CASES:
@@ -675,7 +702,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for i, case in enumerate(chosen, 1):
             print(f"[{i}/{len(chosen)}] {case.name} ...", file=sys.stderr, flush=True)
-            r = run_case(world, case, namespace_problem)
+            r = run_case(
+                world, case, namespace_problem, Path(args.stderr_dir) if args.stderr_dir else None
+            )
             rows.append(r)
             cells = (r.name, r.injected, r.code, r.error, r.a_intact, r.rerun, f"{r.seconds:.0f}")
             print(" | ".join((*cells, r.status)), flush=True)

@@ -21,6 +21,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.cli.messages import OUT_OF_MEMORY
 from pipelines.settings import DAGSTER_HOME_DIR, REPO_ROOT, SAMPLE_DIR, Settings, SettingsError
 
 
@@ -56,6 +57,42 @@ def _writable(folder: Path, what: str) -> None:
             f"folder {probe} is not writable, and {what} must be written in {folder}: make it "
             "writable or choose another folder (see `pdpipeline <command> --help` and the PD_* "
             "settings)"
+        )
+
+
+# A chart of one bar: enough for vl-convert to start its JavaScript engine.
+_RENDER_PROBE = (
+    "import vl_convert as vlc; vlc.vegalite_to_svg({'data': {'values': [{'a': 1}]}, "
+    "'mark': 'bar', 'encoding': {'y': {'field': 'a', 'type': 'quantitative'}}})"
+)
+
+
+def _check_address_space() -> None:
+    """Refuse, before anything runs, an address-space cap (`ulimit -v`) the charts cannot start
+    under.
+
+    vl-convert's JavaScript engine (V8) reserves tens of GB of address space when it starts, as
+    address space, not memory (measured with vl-convert 1.9: it dies at a 64 GiB cap, starts at
+    80 GiB), and a failed reservation kills the whole process at once, with no Python error to
+    report. So under a finite cap a chart is first rendered in a child process (which inherits
+    the cap). The memory a run really uses is capped by PD_DUCKDB_MEMORY_LIMIT, or a cgroup.
+    """
+    import resource
+    import subprocess
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return
+    probe = subprocess.run(
+        [sys.executable, "-c", _RENDER_PROBE], capture_output=True, timeout=120, check=False
+    )
+    if probe.returncode != 0:
+        raise CliError(
+            f"the address-space limit of this process (ulimit -v, {soft // 2**20:,} MB) is too "
+            "small for the chart renderer (vl-convert reserves tens of GB of address space, not "
+            "memory, when it starts): remove it (`ulimit -v unlimited`) and cap memory with "
+            "PD_DUCKDB_MEMORY_LIMIT, or with a cgroup memory limit (docker --memory, "
+            "systemd-run -p MemoryMax=)"
         )
 
 
@@ -101,9 +138,7 @@ def _resolve_release_arg(path: Path) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import dagster as dg
-
-    from pipelines.cli.runner import check_release, run_release
+    from pipelines.cli.runner import check_release, open_instance, run_release
 
     settings = Settings.from_env(
         warehouse=Path(args.warehouse) if args.warehouse else None,
@@ -115,8 +150,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _writable(settings.warehouse.parent, "the warehouse")
     _writable(settings.reports_dir, "the reports")
     _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
-    dagster_home()
-    with dg.DagsterInstance.get() as instance:
+    _check_address_space()
+    home = dagster_home()
+    with open_instance(home, settings.lock_timeout) as instance:
         outcome = run_release(
             release_path, settings, show_progress=not args.quiet, instance=instance
         )
@@ -221,6 +257,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     _writable(Path(args.out) if args.out else settings.reports_dir, "the charts and tables")
     _writable(settings.temp_dir, "DuckDB's spill files (PD_TEMP_DIR)")
+    _check_address_space()
     with _warehouse_turn(settings, "pdpipeline export"):
         return _export(args, settings, formats)
 
@@ -252,19 +289,41 @@ def _export(args: argparse.Namespace, settings: Settings, formats: list[str]) ->
             return 2
         report = report_inputs(con, release_id, stored)
         out = Path(args.out) if args.out else settings.reports_dir / release_id
-        with tqdm(total=report.n_items, unit="item", file=sys.stderr, disable=args.quiet) as bar:
+        # Written into a staging folder first, then moved into place file by file (each a
+        # rename): an export that is killed or runs out of space leaves the earlier files whole,
+        # never a half-written one, and its staging folder is removed (here, or by the next export).
+        stage = out / ".export.partial"
+        shutil.rmtree(stage, ignore_errors=True)
+        try:
+            with tqdm(
+                total=report.n_items, unit="item", file=sys.stderr, disable=args.quiet
+            ) as bar:
 
-            def step(stem: str) -> None:
-                bar.set_description(stem)
-                bar.update(1)
+                def step(stem: str) -> None:
+                    bar.set_description(stem)
+                    bar.update(1)
 
-            index = write_release_report(
-                con, settings, release_id, out, formats=formats, progress=step, report=report
-            )
+                index = write_release_report(
+                    con, settings, release_id, stage, formats=formats, progress=step, report=report
+                )
+            _move_into(stage, out)
+            index = out / index.relative_to(stage)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
     finally:
         con.close()
     print(f"release {release_id}: charts and tables in {out} (index: {index})")
     return 0
+
+
+def _move_into(stage: Path, out: Path) -> None:
+    """Every file under `stage` into the same place under `out`, replacing what is there; files
+    of `out` that the stage does not hold (e.g. the extracts) stay."""
+    for path in sorted(stage.rglob("*")):
+        if path.is_file():
+            target = out / path.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,17 +381,48 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one line for the user, never a traceback or a class path
         message = user_message(exc)
         if message is None:
-            raise
+            print(f"error: {unexpected_message(exc)}", file=sys.stderr)
+            return 1
         print(f"error: {message}", file=sys.stderr)
         return 2
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Python, DuckDB or a thread that could not get memory (as under a `ulimit -v`)."""
+    import duckdb
+
+    if isinstance(exc, (MemoryError, duckdb.OutOfMemoryException)):
+        return True
+    # threading.Thread.start when the stack of a new thread cannot be mapped.
+    return isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
+
+
+def unexpected_message(exc: BaseException) -> str:
+    """One line for an error the project did not foresee (a bug, or a library's failure): what
+    failed, and a file holding the traceback to report, since the terminal gets none."""
+    import tempfile
+    import traceback
+
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    try:
+        fd, path = tempfile.mkstemp(prefix="pdpipeline-error-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        return f"unexpected failure ({what}); please report it with the command you ran"
+    return f"unexpected failure ({what}); please report it with the traceback in {path}"
+
+
 def user_message(exc: BaseException) -> str | None:
-    """The one-line message for an error the user can act on (None: a bug, let it show)."""
+    """The one-line message for an error the user can act on (None: unforeseen, see
+    `unexpected_message`)."""
     from pipelines.eoir.archive import ReleaseError
     from pipelines.extracts.codebook import ExtractError
     from pipelines.warehouse.lock import WarehouseLocked
 
+    if out_of_memory(exc):
+        return OUT_OF_MEMORY
     if isinstance(exc, (CliError, SettingsError, ReleaseError, WarehouseLocked, ExtractError)):
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

@@ -8,22 +8,28 @@ partition's materializations and their check results exactly as for a run starte
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import socket
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 from tqdm import tqdm
 
+from pipelines.cli.messages import OUT_OF_MEMORY
 from pipelines.eoir.archive import ReleaseError
 from pipelines.releases.find import check_complete
 from pipelines.releases.latest import FailedCheck, forget_release, incomplete_message
 from pipelines.settings import Settings
-from pipelines.warehouse.lock import WarehouseLocked, warehouse_lock
+from pipelines.warehouse.lock import WarehouseLocked, file_lock, warehouse_lock
+
+# In the Dagster home: held while a process creates or first writes the instance's storage.
+INSTANCE_LOCK = "pdpipeline-instance.lock"
 
 
 @dataclass
@@ -78,6 +84,11 @@ class _ProgressHandler(logging.Handler):
             err = event.step_failure_data.error if event.step_failure_data else None
             if err is not None and not self.outcome.error:
                 self.outcome.error = _root_message(err)
+                if _out_of_memory(err):
+                    cause = self.outcome.error.split("\n")[0]
+                    self.outcome.error = f"{OUT_OF_MEMORY}\ncause: {cause}"
+                elif (full := _disk_full(err)) is not None:
+                    self.outcome.error = full
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
@@ -91,6 +102,37 @@ class _ProgressHandler(logging.Handler):
 
 
 _FRAMEWORK = ("dagster.", "dagster_")
+
+_OOM_CLASSES = ("MemoryError", "OutOfMemoryException")
+
+
+# `[Errno 28] No space left on device: 'src'` (with ` -> 'dst'` for a copy or a rename).
+_ENOSPC = re.compile(r"\[Errno 28\] No space left on device: '([^']*)'(?: -> '([^']*)')?")
+
+
+def _disk_full(err) -> str | None:
+    """A step's error that is a full disk: the message names the folder that ran out (for a
+    copy, where it was copying to), not a bare errno."""
+    while err is not None:
+        m = _ENOSPC.search(err.message or "")
+        if m:
+            folder = Path(m.group(2) or m.group(1)).parent
+            return (
+                f"no space left on the device holding {folder}: free space there, or point the "
+                "PD_* setting for that folder (PD_REPORTS_DIR, PD_WAREHOUSE, PD_TEMP_DIR) at a "
+                "bigger disk, then run again"
+            )
+        err = getattr(err, "cause", None) or getattr(err, "context", None)
+    return None
+
+
+def _out_of_memory(err) -> bool:
+    """A step's error (Dagster's serialised chain) that is Python's or DuckDB's out of memory."""
+    while err is not None:
+        if err.cls_name in _OOM_CLASSES:
+            return True
+        err = getattr(err, "cause", None) or getattr(err, "context", None)
+    return False
 
 
 def _strip_class(message: str, cls_name: str | None) -> str:
@@ -150,7 +192,7 @@ def run_release(
 
     release_id = check_release(release_path)
     instance = instance or dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(release_partitions.name, [release_id])
+    add_release_partition(instance, release_partitions.name, release_id, settings.lock_timeout)
     outcome = RunOutcome(success=False, release_id=release_id)
     bar: tqdm | None = None
 
@@ -214,6 +256,49 @@ def run_release(
         # recorded for it no longer holds.
         _forget(settings, release_id)
     return outcome
+
+
+@contextlib.contextmanager
+def open_instance(home: Path, timeout_s: float) -> Iterator[dg.DagsterInstance]:
+    """The Dagster instance in `home` (DAGSTER_HOME), made under the instance lock.
+
+    Making it creates its SQLite run and schedule storages on first use (tables, then the schema
+    version), with no guard against another process doing the same: two `pdpipeline run` started
+    together on a fresh home would both create the tables and one fail ("table ... already
+    exists"). The lock makes the second wait until the first has made them.
+    """
+    with _instance_lock(home, "setting it up", timeout_s):
+        instance = dg.DagsterInstance.get()
+    with instance:
+        yield instance
+
+
+@contextlib.contextmanager
+def instance_setup_lock(instance: dg.DagsterInstance, timeout_s: float) -> Iterator[None]:
+    """The instance lock of a persistent instance (an ephemeral one lives in this process)."""
+    if instance.is_ephemeral:
+        yield
+        return
+    with _instance_lock(Path(instance.root_directory), "adding a release", timeout_s):
+        yield
+
+
+def _instance_lock(home: Path, purpose: str, timeout_s: float):
+    # Held for seconds: a wait is not worth a line (a holder that hangs is named at the timeout).
+    return file_lock(
+        home / INSTANCE_LOCK, f"Dagster instance {home}", purpose, timeout_s, lambda _m: None
+    )
+
+
+def add_release_partition(
+    instance: dg.DagsterInstance, partitions_name: str, release_id: str, timeout_s: float
+) -> None:
+    """Add the release's partition, under the instance lock: Dagster checks for the partition,
+    then inserts it, so two runs of a new release started together would both insert, and one
+    fail on the table's unique key."""
+    with instance_setup_lock(instance, timeout_s):
+        if not instance.has_dynamic_partition(partitions_name, release_id):
+            instance.add_dynamic_partitions(partitions_name, [release_id])
 
 
 # Who runs an in-process run: a run killed with its process (kill -9, OOM killer, power cut) never

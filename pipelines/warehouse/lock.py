@@ -12,6 +12,7 @@ bare DuckDB message does not say what to do. So:
 * `warehouse_lock` is a lock file (`<warehouse>.lock`, an flock, so it dies with its holder) for
   a whole run of the pipeline: a second `pdpipeline run` waits for the first to finish instead of
   interleaving its assets with it, or fails after the timeout with the holder's description.
+  `file_lock` is the same for any other file (the CLI guards the Dagster instance's first use).
 
 Within the Dagster instance, runs are serialized by the `warehouse` concurrency pool
 (dagster.yaml); these locks cover what the pool cannot see: the CLI, notebooks, a second
@@ -132,12 +133,25 @@ def warehouse_lock(
     timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
-    """Hold `<warehouse>.lock` for a whole run; wait for, or fail naming, the current holder.
+    """Hold `<warehouse>.lock` for a whole run; wait for, or fail naming, the current holder."""
+    with file_lock(lock_path(warehouse), f"warehouse {warehouse}", purpose, timeout_s, on_wait):
+        yield
+
+
+@contextmanager
+def file_lock(
+    path: Path,
+    what: str,
+    purpose: str,
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold the lock file `path` (guarding `what`, e.g. "warehouse x.duckdb"); wait for, or fail
+    naming, the current holder.
 
     The lock is an flock on the file, so it is released when its holder exits, even by a crash;
     the JSON inside only describes the holder for the message.
     """
-    path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout_s
@@ -156,14 +170,12 @@ def warehouse_lock(
                 )
                 if time.monotonic() >= deadline:
                     raise WarehouseLocked(
-                        f"warehouse {warehouse} is locked by {who} (lock file {path}); waited "
+                        f"{what} is locked by {who} (lock file {path}); waited "
                         f"{timeout_s:.0f}s. Wait for that run to finish or stop it, then run "
                         "again; PD_LOCK_TIMEOUT sets how long to wait."
                     ) from None
                 if not waited:
-                    msg = (
-                        f"warehouse {warehouse} is locked by {who}; waiting up to {timeout_s:.0f}s"
-                    )
+                    msg = f"{what} is locked by {who}; waiting up to {timeout_s:.0f}s"
                     (on_wait or log.warning)(msg)
                     waited = True
                 time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
