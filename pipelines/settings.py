@@ -152,9 +152,10 @@ class Settings(BaseSettings):
         config_key="path",
     )
     duckdb_memory_limit: str = _setting(
-        "6GB",
-        "DuckDB's memory limit; beyond it DuckDB spills to temp_dir (a full release needs this "
-        "to stay within a 24 GiB machine).",
+        "3GB",
+        "DuckDB's memory limit; beyond it DuckDB spills to temp_dir. At 6GB a full-size release "
+        "peaked at 6.35 GiB for the whole process (BENCHMARKS.md); 3GB keeps it near 4 GiB, "
+        "within a laptop of 8 GB.",
         "a size such as 6GB or 512MB",
         resource="warehouse",
         config_key="memory_limit",
