@@ -179,10 +179,17 @@ def chart(entries: dict[str, dict], out: Path = RESULTS / "scaling.png") -> Path
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=alt.X("cases:Q", scale=alt.Scale(type="log"), title="cases in the release (log)"),
+            x=alt.X(
+                "cases:Q",
+                scale=alt.Scale(type="log"),
+                title="cases in the release (log)",
+                # One labelled tick a decade: 1-2-5 ticks ran into each other.
+                axis=alt.Axis(values=[10**k for k in range(4, 9)], format="~s"),
+            ),
             y=alt.Y("value:Q", scale=alt.Scale(type="log"), title=None),
             color=alt.Color("stage:N", sort=list(STAGES)),
-            strokeDash=alt.StrokeDash("stage:N", sort=list(STAGES)),
+            # The same field as the colour: one legend shows both (a second one drew black dots).
+            strokeDash=alt.StrokeDash("stage:N", sort=list(STAGES), legend=None),
         )
         .properties(width=320, height=220)
     )
