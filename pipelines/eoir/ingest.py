@@ -1,17 +1,19 @@
 """Load one EOIR table into `raw.<Table>`, with every line accounted for.
 
-Per table: clean the file to UTF-8 (`decode`: cp1252, NUL bytes, CRLF; it also notes the blank
-lines and the line count), then let DuckDB's parallel CSV reader split it on TAB into one text
-column per header column plus a few spare columns (`null_padding`, so a short row ends in NULLs
-and a row with an extra field fills a spare column; an empty field stays ''). Lines that DuckDB
-refuses (more fields than the spares hold, longer than `MAX_LINE_BYTES`) come back from its
-rejects table with their line numbers. Lines are sorted into: loaded as-is; repaired (trailing
-empty fields trimmed, short rows padded with NULL, tab shifts merged by `repair`); rejected
-(blank lines, invalid primary keys, over-long lines, unrepairable shifts) into `raw.rejects`
-with line number, reason and the raw text. `raw.load_audit` gets one row per table; loaded +
-repaired + rejected = lines read, and lines read should equal the table's row count in
-Count.txt. Only the few anomalous lines ever reach Python; the bulk never leaves DuckDB.
-Everything for one table is written in one transaction.
+Per table: clean the file to UTF-8 (`decode`: cp1252, NUL bytes, CRLF, and each line's number
+written in front of it), then let DuckDB's parallel CSV reader split it on TAB into the line
+number, one text column per header column and a few spare columns (`null_padding`, so a short row
+ends in NULLs and a row with an extra field fills a spare column; an empty field stays ''). One
+pass streams every row into raw.<Table>: the plainly right ones under the release's id, the rest
+(a handful) under a quarantine id. Lines that DuckDB refuses (more fields than the spares hold,
+longer than `MAX_LINE_BYTES`) come back from its rejects table. The odd lines are sorted into:
+repaired (trailing empty fields trimmed, short rows padded with NULL, tab shifts merged by
+`repair`) and inserted again under the release's id; or rejected (blank lines, invalid primary
+keys, over-long lines, unrepairable shifts) into `raw.rejects` with line number, reason and the
+raw text. `raw.load_audit` gets one row per table; loaded + repaired + rejected = lines read, and
+lines read should equal the table's row count in Count.txt. Only the few anomalous lines ever
+reach Python; the bulk never leaves DuckDB. The rows, the accounting and the audit of one table
+are written in one transaction; the quarantine rows and spare columns are removed after it.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ import duckdb
 from pipelines.eoir.archive import INGESTED, UNREADABLE, Member, Release, ReleaseError
 from pipelines.eoir.columns import KNOWN_LOOKUPS, TableSpec, generic_spec, map_header
 from pipelines.eoir.decode import (
+    LINE_NUMBER_DIGITS,
     LONE_CR_PLACEHOLDER,
     DiskFullError,
     EncodingError,
     decode_bytes,
     decode_stream,
+    split_line_number,
 )
 from pipelines.eoir.limits import MAX_LINE_BYTES
 from pipelines.eoir.repair import MAX_EXTRA_FIELDS, fits, fits_sql, repair_row
@@ -47,6 +51,10 @@ log = logging.getLogger(__name__)
 SPARE_COLUMNS = MAX_EXTRA_FIELDS + 1
 # How much of an over-long or unreadable line raw.rejects keeps.
 REJECT_TEXT_CHARS = 2000
+# The release id a load gives the rows it has yet to judge, in raw.<Table> itself, so that the bulk
+# is written once. No query reads them (every read filters on a real release id); they are
+# deleted after the load's COMMIT, or by the next load of the table if the process was killed.
+QUARANTINE_PREFIX = "__quarantine__:"
 
 
 @dataclass
@@ -66,7 +74,8 @@ class TableAudit:
     latin1_fallback_bytes: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
-    # Where the time went: decode (clean to UTF-8), read (DuckDB's reader), classify, insert.
+    # Where the time went: decode (clean to UTF-8), load (DuckDB's reader streaming into the
+    # table), classify (the few odd lines), finish (accounting, COMMIT, cleanup).
     phase_seconds: dict[str, float] = field(default_factory=dict)
     repairs_by_kind: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
@@ -195,15 +204,16 @@ def _columns_for(spec: TableSpec, columns: list[str], table: str) -> tuple:
 def _read_header(tmp: Path, where: str) -> list[str]:
     with open(tmp, "rb") as f:
         first = f.readline(1 << 20)
-    if not first.strip():
+    _, text = split_line_number(first.decode("utf-8"))
+    if not text.strip():
         raise ReleaseError(
             f"{where}: the file is empty (no header line). Re-download the release; if EOIR "
             "published it empty, remove the table from the run."
         )
-    header = first.decode("utf-8").rstrip("\n").split("\t")
+    header = text.rstrip("\n").split("\t")
     if len(header) < 2:
         raise ReleaseError(
-            f"{where} line 1: no TAB in the header ({first[:60]!r}...). EOIR tables are "
+            f"{where} line 1: no TAB in the header ({text[:60]!r}...). EOIR tables are "
             "tab-delimited text: this file is something else (check it is the right file)."
         )
     return header
@@ -234,8 +244,34 @@ def _line_status(fields: list[str], col_specs: tuple, pk_pos: int | None) -> str
     return "anomalous"
 
 
+def _prepare_target(con, target: str, columns: list[str], spares: list[str], quarantine: str):
+    """Make raw.<Table> ready for one load, committed before the load's own transaction.
+
+    The spare columns are added here, not inside the transaction: an ALTER TABLE (or a DELETE of
+    rows the same transaction inserted) makes DuckDB rewrite every row at COMMIT, which is 56 s
+    on a full A_TblCase. Quarantine rows a killed run left behind are removed first."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {target} (release_id VARCHAR, source_line BIGINT"
+        + "".join(f", {_q(c)} VARCHAR" for c in columns)
+        + ")"
+    )
+    have = {r[0].upper() for r in con.execute(f"DESCRIBE {target}").fetchall()}
+    for c in [*columns, *spares]:
+        if c.upper() not in have:
+            con.execute(f"ALTER TABLE {target} ADD COLUMN {_q(c)} VARCHAR")
+    con.execute(f"DELETE FROM {target} WHERE release_id = ?", [quarantine])
+
+
+def _finish_target(con, target: str, spares: list[str], quarantine: str) -> None:
+    """Remove the load's quarantine rows and spare columns (after its COMMIT or ROLLBACK)."""
+    con.execute(f"DELETE FROM {target} WHERE release_id = ?", [quarantine])
+    for c in spares:
+        con.execute(f"ALTER TABLE {target} DROP COLUMN IF EXISTS {_q(c)}")
+
+
 def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAudit:
     release_id = release.release_id
+    quarantine = QUARANTINE_PREFIX + release_id
     table = member.name
     header = _read_header(tmp, where)
     spec = spec or generic_spec(table, header)
@@ -256,66 +292,45 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
     target = f"raw.{_q(table)}"
     width = n + SPARE_COLUMNS
     col = [f"c{i}" for i in range(1, width + 1)]  # c1..cn the header's columns, then the spares
+    spares = col[n:]
+    spare_names = [f"__spare_{i}" for i in range(1, SPARE_COLUMNS + 1)]
+    names = [*columns, *spare_names]  # the table's column for each of c1..c_width
 
     _drop_scratch(con)
     pk_ok = f"coalesce(regexp_full_match(trim(c{pk_pos}), '\\d+'), false)" if pk_pos else "true"
     col_specs = _columns_for(spec, columns, table)
-    spares = col[n:]
-    # DuckDB's parallel reader keeps the file order, and WITH ORDINALITY numbers its rows in that
-    # order; the row's number plus the lines the reader skipped before it (blank lines; lines it
-    # refused) is its source line. nullstr is a lone NUL, which the cleaned file cannot hold: an
-    # empty field stays '' and only the padding of a short row is NULL, so the NULLs tell how
-    # many fields a line had. The file is parsed twice, because parsing is cheap next to writing
-    # (1M A_TblCase rows: 4 s to parse, 37 s to write as a table): once to find the few lines
-    # that are not plainly right, once streaming straight into raw.<Table>.
-    columns_arg = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in col) + "}"
+    restore_cr = stats.lone_cr > 0
 
-    def reader(rejects: bool) -> str:
-        keep = (
-            "store_rejects=true, rejects_table='__reader_errors', rejects_scan='__reader_scans', "
-        )
-        return (
-            f"read_csv(?, columns={columns_arg}, delim='\\t', quote='', escape='', header=false, "
-            "skip=1, auto_detect=false, new_line='\\n', nullstr=chr(0), null_padding=true, "
-            f"strict_mode=true, ignore_errors=true, {keep if rejects else ''}"
-            f"max_line_size={MAX_LINE_BYTES}) WITH ORDINALITY"
-        )
+    def restored(v: str | None) -> str | None:
+        return v.replace(LONE_CR_PLACEHOLDER, "\r") if restore_cr and v is not None else v
 
-    plainly_ok = f"c{n} IS NOT NULL AND {spares[0]} IS NULL AND {pk_ok}"
-    fields_list = f"list_filter([{', '.join(col)}], lambda x: x IS NOT NULL)"
-    con.execute(
-        f"CREATE TEMP TABLE __odd AS SELECT ordinality, * FROM {reader(True)} "
-        f"WHERE NOT ({plainly_ok})",
-        [str(tmp)],
+    # c0 is the line number decode wrote in front of every line. nullstr is a lone NUL, which the
+    # cleaned file cannot hold: an empty field stays '' and only the padding of a short row is
+    # NULL, so the NULLs tell how many fields a line had. One parallel pass streams every row into
+    # raw.<Table>: a row that is plainly right under the release's id, any other (a handful in
+    # 12.7M) under the quarantine id, to be judged and, if repaired, inserted again under the
+    # release's id. No row numbering (WITH ORDINALITY serialises the reader: 30 s of 74 on a full
+    # A_TblCase) and no second parse.
+    columns_arg = "{'c0': 'BIGINT', " + ", ".join(f"'{c}': 'VARCHAR'" for c in col) + "}"
+    reader = (
+        f"read_csv(?, columns={columns_arg}, delim='\\t', quote='', escape='', header=false, "
+        "skip=1, auto_detect=false, new_line='\\n', nullstr=chr(0), null_padding=true, "
+        "strict_mode=true, ignore_errors=true, store_rejects=true, "
+        "rejects_table='__reader_errors', rejects_scan='__reader_scans', "
+        f"max_line_size={MAX_LINE_BYTES + LINE_NUMBER_DIGITS + 1})"
     )
-    t_read = time.perf_counter()
-    refused = con.execute(
-        "SELECT line, min(error_type)::VARCHAR, any_value(csv_line), max(line_byte_position) "
-        "FROM __reader_errors GROUP BY line ORDER BY line"
-    ).fetchall()
-    lines_total = stats.lines - 1
-    skipped = sorted({*stats.blank_lines, *(r[0] for r in refused)})
-    # Row number o (1-based) is source line o + 1 + #{i : K_i <= o}, where the i-th skipped line
-    # (1-based) L_i gives K_i = L_i - i: the number of the first row after it.
-    starts = [line - i for i, line in enumerate(skipped, 1)]
-    if not starts:
-        line_of = "ordinality + 1"
-    elif len(starts) <= 64:
-        line_of = "ordinality + 1 + " + " + ".join(f"(ordinality >= {k})::BIGINT" for k in starts)
-    else:
-        con.execute("CREATE TEMP TABLE __skips (k BIGINT, i BIGINT)")
-        con.executemany(
-            "INSERT INTO __skips VALUES (?, ?)",
-            list(zip(starts, range(1, len(starts) + 1), strict=True)),
-        )
-        line_of = None
-    if line_of:
-        lines_view = f"SELECT {line_of} AS source_line, * FROM __odd"
-    else:
-        lines_view = (
-            "SELECT r.ordinality + 1 + coalesce(s.i, 0) AS source_line, r.* FROM __odd r "
-            "ASOF LEFT JOIN (SELECT k, max(i) AS i FROM __skips GROUP BY k) s ON r.ordinality >= s.k"
-        )
+    plainly_ok = f"c{n} IS NOT NULL AND {spares[0]} IS NULL AND {pk_ok}"
+
+    def out(c: str, i: int) -> str:
+        expr = f"c{i + 1}"
+        if restore_cr:
+            expr = f"replace({expr}, chr(1), chr(13))"
+        return f"{expr} AS {_q(c)}"
+
+    bulk = (
+        f"SELECT CASE WHEN {plainly_ok} THEN ?::VARCHAR ELSE ?::VARCHAR END AS release_id, "
+        f"c0 AS source_line, {', '.join(out(c, i) for i, c in enumerate(names))} FROM {reader}"
+    )
     # Fields a line had: the header's columns up to the first NULL, then the filled spares.
     k_expr = (
         f"CASE WHEN {spares[0]} IS NOT NULL THEN {n} + "
@@ -329,66 +344,113 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
     # makes a row one field too long, with an empty last field. Rows that fail go to `repair`.
     fits_all = " AND ".join(fits_sql(f"c{i + 1}", c) for i, c in enumerate(col_specs)) or "true"
     spares_empty = " AND ".join(f"coalesce({c}, '') = ''" for c in spares)
-    # Only the lines that are not plainly 'ok' get a status (a handful in a 12.7M-row table), with
-    # their fields when they go to the repair or to raw.rejects.
-    con.execute(
-        f"""
-        CREATE TEMP TABLE __status AS
-        SELECT ordinality, source_line, status,
-            CASE WHEN status = 'anomalous' OR status LIKE 'reject:%' THEN {fields_list} END AS f
-        FROM (SELECT *, CASE
-            WHEN k = 1 AND trim(c1) = '' THEN 'reject:blank line'
-            WHEN NOT ({pk_ok}) THEN 'reject:invalid primary key'
-            WHEN k = {n} THEN 'ok'
-            WHEN k > {n} AND {spares_empty} AND ({fits_all}) THEN 'repair:trailing_empty_trimmed'
-            WHEN k < {n} AND ({fits_all}) THEN 'repair:short_row_padded'
-            WHEN k < {n} THEN 'reject:short row with fields out of place'
-            ELSE 'anomalous' END AS status
-            FROM (SELECT *, {k_expr} AS k FROM ({lines_view})))
-        """
-    )
-    restore_cr = stats.lone_cr > 0
+    fields_list = f"list_filter([{', '.join(col)}], lambda x: x IS NOT NULL)"
+    odd_cols = ", ".join(f"{_q(name)} AS {c}" for name, c in zip(names, col, strict=True))
+    values_of = ", ".join(f"{c} AS {_q(name)}" for name, c in zip(columns, col, strict=False))
 
-    def restored(v: str | None) -> str | None:
-        return v.replace(LONE_CR_PLACEHOLDER, "\r") if restore_cr and v is not None else v
-
-    # Only rows that need judgement come to Python: they are few (about 100 in a 12.7M-row table).
-    anomalous = con.execute(
-        "SELECT source_line, f FROM __status WHERE status = 'anomalous' ORDER BY source_line"
-    ).fetchall()
-    repaired_rows: list[list] = []
-    repair_log: list[tuple] = []
-    rejects: list[tuple] = []
-
-    def judge(source_line: int, fields: list[str]) -> None:
-        r = repair_row(list(fields), col_specs)
-        if r.ok:
-            repaired_rows.append([release_id, source_line, *map(restored, r.values)])
-            repair_log.append((release_id, table, source_line, r.detail))
-        else:
-            rejects.append(
-                (release_id, table, member.path, source_line, r.detail, restored("\t".join(fields)))
+    _prepare_target(con, target, [*columns, *mapping.missing], spare_names, quarantine)
+    t_ready = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {target} WHERE release_id = ?", [release_id])
+        # The reader yields file order and the insert keeps it: no sort needed.
+        rows_read = con.execute(
+            f"INSERT INTO {target} BY NAME {bulk}", [release_id, quarantine, str(tmp)]
+        ).fetchall()[0][0]
+        t_loaded = time.perf_counter()
+        refused = con.execute(
+            "SELECT line, min(error_type)::VARCHAR, any_value(csv_line) "
+            "FROM __reader_errors GROUP BY line ORDER BY line"
+        ).fetchall()
+        lines_total = stats.lines - 1
+        if rows_read + len(refused) != lines_total:
+            raise ReleaseError(
+                f"{where}: {lines_total} lines after the header, but the reader returned "
+                f"{rows_read} rows and {len(refused)} refused lines. Nothing was loaded; please "
+                "report this with the file."
             )
+        # Only the lines that are not plainly right get a status, with their fields when they go
+        # to the repair or to raw.rejects. Their values already have any lone CR restored.
+        con.execute(
+            f"CREATE TEMP TABLE __odd AS SELECT source_line, {odd_cols} FROM {target} "
+            "WHERE release_id = ?",
+            [quarantine],
+        )
+        con.execute(
+            f"""
+            CREATE TEMP TABLE __status AS
+            SELECT source_line, status,
+                CASE WHEN status = 'anomalous' OR status LIKE 'reject:%' THEN {fields_list} END AS f
+            FROM (SELECT *, CASE
+                WHEN k = 1 AND trim(c1) = '' THEN 'reject:blank line'
+                WHEN NOT ({pk_ok}) THEN 'reject:invalid primary key'
+                WHEN k = {n} THEN 'ok'
+                WHEN k > {n} AND {spares_empty} AND ({fits_all}) THEN 'repair:trailing_empty_trimmed'
+                WHEN k < {n} AND ({fits_all}) THEN 'repair:short_row_padded'
+                WHEN k < {n} THEN 'reject:short row with fields out of place'
+                ELSE 'anomalous' END AS status
+                FROM (SELECT *, {k_expr} AS k FROM __odd))
+            """
+        )
+        # Only rows that need judgement come to Python: they are few (about 100 in a 12.7M-row
+        # table).
+        anomalous = con.execute(
+            "SELECT source_line, f FROM __status WHERE status = 'anomalous' ORDER BY source_line"
+        ).fetchall()
+        repaired_rows: list[list] = []
+        repair_log: list[tuple] = []
+        rejects: list[tuple] = []
 
-    for source_line, fields in anomalous:
-        judge(source_line, fields)
-    for line in stats.blank_lines:
-        rejects.append((release_id, table, member.path, line, "blank line", ""))
-    # Lines the reader refused: too many fields for the spare columns (judged here by the same
-    # rules as in SQL), or longer than MAX_LINE_BYTES (quarantined with the start of the text).
-    for line, error_type, text, _pos in refused:
-        # DuckDB's copy of a refused line starts with the newlines of blank lines before it; a
-        # line itself never holds one.
-        text = text.lstrip("\n") if text is not None else None
-        if error_type == "TOO MANY COLUMNS" and text is not None:
-            fields = text.split("\t")
-            status = _line_status(fields, col_specs, pk_pos)
-            if status == "anomalous":
-                judge(line, fields)
-            elif status.startswith("repair:"):
-                values = [*fields[:n], *[None] * (n - len(fields))][:n]
-                repaired_rows.append([release_id, line, *map(restored, values)])
-                repair_log.append((release_id, table, line, status.removeprefix("repair:")))
+        def judge(source_line: int, fields: list[str]) -> None:
+            r = repair_row(list(fields), col_specs)
+            if r.ok:
+                repaired_rows.append([release_id, source_line, *map(restored, r.values)])
+                repair_log.append((release_id, table, source_line, r.detail))
+            else:
+                rejects.append(
+                    (
+                        release_id,
+                        table,
+                        member.path,
+                        source_line,
+                        r.detail,
+                        restored("\t".join(fields)),
+                    )
+                )
+
+        for source_line, fields in anomalous:
+            judge(source_line, fields)
+        # Lines the reader refused: too many fields for the spare columns (judged here by the same
+        # rules as in SQL), or longer than MAX_LINE_BYTES (quarantined with the start of the
+        # text). The line number is the one decode wrote in front of the text; DuckDB's own count
+        # is the fallback when the text is cut short before it.
+        for counted_line, error_type, raw_text in refused:
+            numbered, text = split_line_number(raw_text or "")
+            line = numbered or counted_line
+            if error_type == "TOO MANY COLUMNS" and raw_text is not None:
+                fields = text.split("\t")
+                status = _line_status(fields, col_specs, pk_pos)
+                if status == "anomalous":
+                    judge(line, fields)
+                elif status.startswith("repair:") or status == "ok":
+                    values = [*fields[:n], *[None] * (n - len(fields))][:n]
+                    repaired_rows.append([release_id, line, *map(restored, values)])
+                    repair_log.append((release_id, table, line, status.removeprefix("repair:")))
+                else:
+                    reason = status.removeprefix("reject:")
+                    rejects.append((release_id, table, member.path, line, reason, restored(text)))
+            elif error_type == "LINE SIZE OVER MAXIMUM":
+                rejects.append(
+                    (
+                        release_id,
+                        table,
+                        member.path,
+                        line,
+                        f"line longer than {MAX_LINE_BYTES:,} bytes (PD_EOIR_MAX_LINE_BYTES); "
+                        f"first {REJECT_TEXT_CHARS:,} characters kept",
+                        restored(text[:REJECT_TEXT_CHARS]),
+                    )
+                )
             else:
                 rejects.append(
                     (
@@ -396,110 +458,41 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
                         table,
                         member.path,
                         line,
-                        status.removeprefix("reject:"),
-                        restored(text),
+                        f"unreadable line ({error_type.lower()})",
+                        restored(text[:REJECT_TEXT_CHARS]),
                     )
                 )
-        elif error_type == "LINE SIZE OVER MAXIMUM":
-            rejects.append(
-                (
-                    release_id,
-                    table,
-                    member.path,
-                    line,
-                    f"line longer than {MAX_LINE_BYTES:,} bytes (PD_EOIR_MAX_LINE_BYTES); first "
-                    f"{REJECT_TEXT_CHARS:,} characters kept",
-                    restored((text or "")[:REJECT_TEXT_CHARS]),
-                )
-            )
-        else:
-            rejects.append(
-                (
-                    release_id,
-                    table,
-                    member.path,
-                    line,
-                    f"unreadable line ({error_type.lower()})",
-                    restored((text or "")[:REJECT_TEXT_CHARS]),
-                )
-            )
-
-    def out(c: str, i: int) -> str:
-        expr = f"c{i + 1}"
-        if restore_cr:
-            expr = f"replace({expr}, chr(1), chr(13))"
-        return f"{expr} AS {_q(c)}"
-
-    select_cols = ", ".join(out(c, i) for i, c in enumerate(columns))
-    missing_cols = "".join(f", NULL::VARCHAR AS {_q(c)}" for c in mapping.missing)
-    excluded = (
-        "SELECT ordinality FROM __status WHERE status = 'anomalous' OR status LIKE 'reject:%'"
-    )
-    # Every row but the rejected and the anomalous ones, streamed from the reader (an anti-join on
-    # the few excluded row numbers).
-    if line_of:
-        source = f"SELECT {line_of} AS source_line, * FROM {reader(False)}"
-    else:
-        source = (
-            f"SELECT r.ordinality + 1 + coalesce(s.i, 0) AS source_line, r.* FROM {reader(False)} r "
-            "ASOF LEFT JOIN (SELECT k, max(i) AS i FROM __skips GROUP BY k) s ON r.ordinality >= s.k"
+        t_classified = time.perf_counter()
+        # The rows repaired in SQL, under the release's id (their quarantine copies go after
+        # COMMIT); then those repaired in Python.
+        con.execute(
+            f"INSERT INTO {target} BY NAME SELECT ?::VARCHAR AS release_id, o.source_line, "
+            f"{values_of} FROM __odd o JOIN __status s USING (source_line) "
+            "WHERE s.status = 'ok' OR s.status LIKE 'repair:%' ORDER BY o.source_line",
+            [release_id],
         )
-    bulk = (
-        f"SELECT ?::VARCHAR AS release_id, source_line, {select_cols}{missing_cols} "
-        f"FROM ({source}) WHERE ordinality NOT IN ({excluded})"
-    )
-    n_excluded = con.execute(f"SELECT count(*) FROM ({excluded})").fetchall()[0][0]
-    n_sql_repaired = con.execute(
-        "SELECT count(*) FROM __status WHERE status LIKE 'repair:%'"
-    ).fetchall()[0][0]
-    t_classified = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema='raw' AND table_name=?",
-            [table],
-        ).fetchall()[0][0]
-        if not exists:
-            con.execute(f"CREATE TABLE {target} AS {bulk} LIMIT 0", [release_id, str(tmp)])
-        else:
-            have = {r[0].upper() for r in con.execute(f"DESCRIBE {target}").fetchall()}
-            for c in [*columns, *mapping.missing]:
-                if c.upper() not in have:
-                    con.execute(f"ALTER TABLE {target} ADD COLUMN {_q(c)} VARCHAR")
-            con.execute(f"DELETE FROM {target} WHERE release_id = ?", [release_id])
-        # The reader yields file order and the insert keeps it: no sort needed.
-        inserted = con.execute(f"INSERT INTO {target} BY NAME {bulk}", [release_id, str(tmp)])
-        rows_read = inserted.fetchall()[0][0] + n_excluded
-        if rows_read + len(skipped) != lines_total:
-            raise ReleaseError(
-                f"{where}: {lines_total} lines after the header, but the reader returned "
-                f"{rows_read} rows, {len(refused)} refused and {len(stats.blank_lines)} blank "
-                "lines. Nothing was loaded; please report this with the file."
-            )
         if repaired_rows:
-            names = ["release_id", "source_line", *columns]
-            placeholders = ", ".join("?" for _ in names)
+            cols = ["release_id", "source_line", *columns]
+            placeholders = ", ".join("?" for _ in cols)
             con.executemany(
-                f"INSERT INTO {target} ({', '.join(_q(c) for c in names)}) VALUES ({placeholders})",
+                f"INSERT INTO {target} ({', '.join(_q(c) for c in cols)}) VALUES ({placeholders})",
                 repaired_rows,
             )
         for t in ("raw.rejects", "raw.repairs", "raw.load_audit"):
             con.execute(
                 f"DELETE FROM {t} WHERE release_id = ? AND source_table = ?", [release_id, table]
             )
-        text_expr = "coalesce(array_to_string(f, chr(9)), '')"
-        if restore_cr:
-            text_expr = f"replace({text_expr}, chr(1), chr(13))"
         con.execute(
-            f"""INSERT INTO raw.rejects SELECT ?, ?, ?, source_line, substr(status, 8),
-                   {text_expr} FROM __status WHERE status LIKE 'reject:%'""",
+            """INSERT INTO raw.rejects SELECT ?, ?, ?, source_line, substr(status, 8),
+                   coalesce(array_to_string(f, chr(9)), '') FROM __status
+               WHERE status LIKE 'reject:%' ORDER BY source_line""",
             [release_id, table, member.path],
         )
         if rejects:
             con.executemany("INSERT INTO raw.rejects VALUES (?, ?, ?, ?, ?, ?)", rejects)
         con.execute(
             """INSERT INTO raw.repairs SELECT ?, ?, source_line, substr(status, 8)
-               FROM __status WHERE status LIKE 'repair:%'""",
+               FROM __status WHERE status LIKE 'repair:%' ORDER BY source_line""",
             [release_id, table],
         )
         if repair_log:
@@ -510,22 +503,16 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
                 "THEN 'repaired' ELSE status END, count(*) FROM __status GROUP BY ALL"
             ).fetchall()
         )
-        anomalous_n = counts.pop("anomalous", 0)
-        assert counts.get("repaired", 0) == n_sql_repaired
-        python_repaired = len(repaired_rows)
-        python_rejected = len(rejects)
-        lines_read = lines_total
-        repaired = counts.get("repaired", 0) + python_repaired
-        rejected = counts.get("rejected", 0) + python_rejected
-        loaded_as_is = (
-            rows_read - anomalous_n - counts.get("repaired", 0) - counts.get("rejected", 0)
-        )
+        odd_n = sum(counts.values())
+        repaired = counts.get("repaired", 0) + len(repaired_rows)
+        rejected = counts.get("rejected", 0) + len(rejects)
+        loaded_as_is = rows_read - odd_n + counts.get("ok", 0)
         audit = TableAudit(
             release_id=release_id,
             source_table=table,
             source_file=member.path,
             count_txt_rows=release.count_txt.get(table.lower()),
-            lines_read=lines_read,
+            lines_read=lines_total,
             loaded_as_is=loaded_as_is,
             repaired=repaired,
             rejected=rejected,
@@ -538,7 +525,7 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         )
         if not audit.accounted:
             raise ReleaseError(
-                f"{where}: {lines_read} lines but {loaded_as_is} loaded, {repaired} repaired and "
+                f"{where}: {lines_total} lines but {loaded_as_is} loaded, {repaired} repaired and "
                 f"{rejected} rejected. Nothing was loaded; please report this with the file."
             )
         audit.repairs_by_kind = dict(
@@ -558,9 +545,9 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         audit.seconds = time.perf_counter() - t0
         audit.phase_seconds = {
             "decode": round(stats.decode_seconds, 2),
-            "read": round(t_read - t0 - stats.decode_seconds, 2),
-            "classify": round(t_classified - t_read, 2),
-            "insert": round(audit.seconds - (t_classified - t0), 2),
+            "load": round(t_loaded - t_ready, 2),
+            "classify": round(t_classified - t_loaded, 2),
+            "finish": round(audit.seconds - (t_classified - t0), 2),
         }
         con.execute(
             "INSERT INTO raw.load_audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, current_timestamp)",
@@ -588,11 +575,14 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         raise
     finally:
         _drop_scratch(con)
+        _finish_target(con, target, spare_names, quarantine)
+    audit.seconds = time.perf_counter() - t0
+    audit.phase_seconds["finish"] = round(audit.seconds - (t_classified - t0), 2)
     return audit
 
 
 def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("__status", "__skips", "__odd", "__reader_errors", "__reader_scans"):
+    for t in ("__status", "__odd", "__reader_errors", "__reader_scans"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
