@@ -236,3 +236,75 @@ def test_empty_field_inserted_mid_row_is_not_mistaken_for_a_trailing_one(con, se
         .fetchall()[0][0]
         .startswith("tab_shift_merged:")
     )
+
+
+def _columns(con, table="A_TblCase"):
+    return [r[0] for r in con.execute(f"DESCRIBE raw.{table}").fetchall()]
+
+
+def _odd_release(tmp_path):
+    # Two plainly right rows, one short row (repaired in SQL), one blank line (rejected): the two
+    # odd ones pass through the quarantine.
+    rows = [case_fields(1), case_fields(2)[:-2], [], case_fields(3)]
+    return write_release(
+        tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)}, counts={"A_TblCase": 4}
+    )
+
+
+def test_a_kill_after_commit_leaves_only_quarantine_rows_the_next_load_removes(
+    con, settings, tmp_path, monkeypatch
+):
+    import pipelines.eoir.ingest as ingest
+
+    path = _odd_release(tmp_path)
+    before = (
+        _columns(con)
+        if con.sql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'A_TblCase'"
+        ).fetchall()[0][0]
+        else None
+    )
+    # The process dies between the load's COMMIT and its cleanup: the cleanup never runs.
+    monkeypatch.setattr(ingest, "_finish_target", lambda *a, **k: None)
+    _, first = _ingest(con, settings, path)
+    left = con.sql(
+        "SELECT release_id, count(*) FROM raw.A_TblCase GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert left == [("2026-04", 3), (ingest.QUARANTINE_PREFIX + "2026-04", 2)]
+    assert any(c.startswith("__spare_") for c in _columns(con))
+    # What every query reads (the release's own id) is already complete and right.
+    assert (first.loaded_as_is, first.repaired, first.rejected) == (2, 1, 1)
+
+    monkeypatch.undo()
+    _, again = _ingest(con, settings, path)
+    assert con.sql("SELECT release_id, count(*) FROM raw.A_TblCase GROUP BY 1").fetchall() == [
+        ("2026-04", 3)
+    ]
+    assert not any(c.startswith("__spare_") for c in _columns(con))
+    assert before is None or _columns(con) == before
+    assert (again.loaded_as_is, again.repaired, again.rejected) == (2, 1, 1)
+
+
+def test_a_load_that_fails_keeps_the_release_rows_and_leaves_no_quarantine(
+    con, settings, tmp_path, monkeypatch
+):
+    import pipelines.eoir.ingest as ingest
+
+    path = _odd_release(tmp_path)
+    _ingest(con, settings, path)
+    loaded = con.sql("SELECT * FROM raw.A_TblCase ORDER BY source_line").fetchall()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk gone mid-load")
+
+    # The failure comes after the bulk insert, inside the load's transaction.
+    monkeypatch.setattr(ingest, "repair_row", broken)
+    rows = [case_fields(1), case_fields(4, city="A\tB"), case_fields(5)]
+    (tmp_path / "b").mkdir()
+    bad = write_release(
+        tmp_path / "b", {"A_TblCase": tsv(header_of("A_TblCase"), rows)}, counts={"A_TblCase": 3}
+    )
+    with pytest.raises(RuntimeError, match="disk gone"):
+        _ingest(con, settings, bad)
+    assert con.sql("SELECT * FROM raw.A_TblCase ORDER BY source_line").fetchall() == loaded
+    assert not any(c.startswith("__spare_") for c in _columns(con))
