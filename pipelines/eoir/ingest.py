@@ -74,8 +74,8 @@ class TableAudit:
     latin1_fallback_bytes: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
-    # Where the time went: decode (clean to UTF-8), load (DuckDB's reader streaming into the
-    # table), classify (the few odd lines), finish (accounting, COMMIT, cleanup).
+    # Where the time went: decode (clean to UTF-8), load (the table made ready, DuckDB's reader
+    # streaming into it), classify (the few odd lines), finish (accounting, COMMIT, cleanup).
     phase_seconds: dict[str, float] = field(default_factory=dict)
     repairs_by_kind: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
@@ -349,7 +349,6 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
     values_of = ", ".join(f"{c} AS {_q(name)}" for name, c in zip(columns, col, strict=False))
 
     _prepare_target(con, target, [*columns, *mapping.missing], spare_names, quarantine)
-    t_ready = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DELETE FROM {target} WHERE release_id = ?", [release_id])
@@ -545,7 +544,7 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         audit.seconds = time.perf_counter() - t0
         audit.phase_seconds = {
             "decode": round(stats.decode_seconds, 2),
-            "load": round(t_loaded - t_ready, 2),
+            "load": round(t_loaded - t0 - stats.decode_seconds, 2),
             "classify": round(t_classified - t_loaded, 2),
             "finish": round(audit.seconds - (t_classified - t0), 2),
         }

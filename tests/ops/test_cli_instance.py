@@ -106,6 +106,17 @@ def test_cli_run_is_recorded_in_the_project_instance(cli_runs, capsys):
             dg.AssetRecordsFilter(asset_key=key, asset_partitions=["synthetic-2026-04"]), limit=1
         ).records
         assert mat.asset_materialization.metadata["dagster/row_count"].value == 4
+        # The ingest says where its time went, per phase, on the asset's metadata.
+        (raw,) = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(["raw", "A_TblCase"]), asset_partitions=["synthetic-2026-04"]
+            ),
+            limit=1,
+        ).records
+        meta = raw.asset_materialization.metadata
+        phases = meta["phase_seconds"].value
+        assert set(phases) == {"decode", "load", "classify", "finish"}
+        assert abs(sum(phases.values()) - meta["seconds"].value) < 0.1
         # The check results are the run's, as the UI shows them on the asset's Checks tab.
         records = instance.get_records_for_run(
             run.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
