@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 SPARE_COLUMNS = MAX_EXTRA_FIELDS + 1
 # How much of an over-long or unreadable line raw.rejects keeps.
 REJECT_TEXT_CHARS = 2000
+# How much of a refused line DuckDB's rejects table keeps (csv_line): longer ones are re-read.
+READER_TEXT_CHARS = 10_000
 # The release id a load gives the rows it has yet to judge, in raw.<Table> itself, so that the bulk
 # is written once. No query reads them (every read filters on a real release id); they are
 # deleted after the load's COMMIT, or by the next load of the table if the process was killed.
@@ -225,7 +227,7 @@ _DIGITS = re.compile(r"[0-9]+")
 def _line_status(fields: list[str], col_specs: tuple, pk_pos: int | None) -> str:
     """The SQL status rule of `_load_decoded`, for the few lines DuckDB hands back whole."""
     n, k = len(col_specs), len(fields)
-    if k == 1 and fields[0].strip() == "":
+    if k == 1 and fields[0].replace(LONE_CR_PLACEHOLDER, "").strip(" \r") == "":
         return "reject:blank line"
     if pk_pos is not None and pk_pos <= k and not _DIGITS.fullmatch(fields[pk_pos - 1].strip(" ")):
         return "reject:invalid primary key"
@@ -244,12 +246,24 @@ def _line_status(fields: list[str], col_specs: tuple, pk_pos: int | None) -> str
     return "anomalous"
 
 
-def _prepare_target(con, target: str, columns: list[str], spares: list[str], quarantine: str):
+def _whole_line(tmp: Path, byte_pos: int | None, line: int) -> str | None:
+    """The whole text of refused line `line` of the cleaned file, at DuckDB's 1-based byte
+    position, checked against the line number decode wrote in front of it."""
+    if not byte_pos:
+        return None
+    with open(tmp, "rb") as f:
+        f.seek(byte_pos - 1)
+        text = f.readline(MAX_LINE_BYTES + LINE_NUMBER_DIGITS + 2).decode("utf-8").rstrip("\n")
+    return text if split_line_number(text)[0] == line else None
+
+
+def _prepare_target(con, target: str, columns: list[str], spares: list[str]) -> None:
     """Make raw.<Table> ready for one load, committed before the load's own transaction.
 
     The spare columns are added here, not inside the transaction: an ALTER TABLE (or a DELETE of
     rows the same transaction inserted) makes DuckDB rewrite every row at COMMIT, which is 56 s
-    on a full A_TblCase. Quarantine rows a killed run left behind are removed first."""
+    on a full A_TblCase. Quarantine rows a killed run left behind, of any release, are removed
+    first (there is one writer: no other load can be under way)."""
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {target} (release_id VARCHAR, source_line BIGINT"
         + "".join(f", {_q(c)} VARCHAR" for c in columns)
@@ -259,7 +273,7 @@ def _prepare_target(con, target: str, columns: list[str], spares: list[str], qua
     for c in [*columns, *spares]:
         if c.upper() not in have:
             con.execute(f"ALTER TABLE {target} ADD COLUMN {_q(c)} VARCHAR")
-    con.execute(f"DELETE FROM {target} WHERE release_id = ?", [quarantine])
+    con.execute(f"DELETE FROM {target} WHERE starts_with(release_id, ?)", [QUARANTINE_PREFIX])
 
 
 def _finish_target(con, target: str, spares: list[str], quarantine: str) -> None:
@@ -348,7 +362,7 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
     odd_cols = ", ".join(f"{_q(name)} AS {c}" for name, c in zip(names, col, strict=True))
     values_of = ", ".join(f"{c} AS {_q(name)}" for name, c in zip(columns, col, strict=False))
 
-    _prepare_target(con, target, [*columns, *mapping.missing], spare_names, quarantine)
+    _prepare_target(con, target, [*columns, *mapping.missing], spare_names)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DELETE FROM {target} WHERE release_id = ?", [release_id])
@@ -358,8 +372,8 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         ).fetchall()[0][0]
         t_loaded = time.perf_counter()
         refused = con.execute(
-            "SELECT line, min(error_type)::VARCHAR, any_value(csv_line) "
-            "FROM __reader_errors GROUP BY line ORDER BY line"
+            "SELECT line, min(error_type)::VARCHAR, any_value(csv_line), "
+            "min(line_byte_position) FROM __reader_errors GROUP BY line ORDER BY line"
         ).fetchall()
         lines_total = stats.lines - 1
         if rows_read + len(refused) != lines_total:
@@ -381,7 +395,7 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
             SELECT source_line, status,
                 CASE WHEN status = 'anomalous' OR status LIKE 'reject:%' THEN {fields_list} END AS f
             FROM (SELECT *, CASE
-                WHEN k = 1 AND trim(c1) = '' THEN 'reject:blank line'
+                WHEN k = 1 AND trim(c1, ' ' || chr(13)) = '' THEN 'reject:blank line'
                 WHEN NOT ({pk_ok}) THEN 'reject:invalid primary key'
                 WHEN k = {n} THEN 'ok'
                 WHEN k > {n} AND {spares_empty} AND ({fits_all}) THEN 'repair:trailing_empty_trimmed'
@@ -421,17 +435,24 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
             judge(source_line, fields)
         # Lines the reader refused: too many fields for the spare columns (judged here by the same
         # rules as in SQL), or longer than MAX_LINE_BYTES (quarantined with the start of the
-        # text). The line number is the one decode wrote in front of the text; DuckDB's own count
-        # is the fallback when the text is cut short before it.
-        for counted_line, error_type, raw_text in refused:
+        # text). The line number is the one decode wrote in front of the text (DuckDB's own count
+        # when there is no text). DuckDB keeps only the first READER_TEXT_CHARS characters of a
+        # refused line: a longer one is read again, whole, from the cleaned file.
+        for counted_line, error_type, raw_text, byte_pos in refused:
+            if error_type == "TOO MANY COLUMNS" and raw_text and len(raw_text) >= READER_TEXT_CHARS:
+                raw_text = _whole_line(tmp, byte_pos, counted_line)
+                if raw_text is None:
+                    error_type = "line cut short by the reader and not found again"
             numbered, text = split_line_number(raw_text or "")
             line = numbered or counted_line
             if error_type == "TOO MANY COLUMNS" and raw_text is not None:
                 fields = text.split("\t")
                 status = _line_status(fields, col_specs, pk_pos)
+                if status == "ok":  # the reader and this split disagree: never load it blind
+                    status = "reject:the reader refused a line of the header's width"
                 if status == "anomalous":
                     judge(line, fields)
-                elif status.startswith("repair:") or status == "ok":
+                elif status.startswith("repair:"):
                     values = [*fields[:n], *[None] * (n - len(fields))][:n]
                     repaired_rows.append([release_id, line, *map(restored, values)])
                     repair_log.append((release_id, table, line, status.removeprefix("repair:")))
@@ -527,6 +548,16 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
                 f"{where}: {lines_total} lines but {loaded_as_is} loaded, {repaired} repaired and "
                 f"{rejected} rejected. Nothing was loaded; please report this with the file."
             )
+        # The sums above are the reader's and the classifier's; this is the table's own count.
+        in_table = con.execute(
+            f"SELECT count(*) FROM {target} WHERE release_id = ?", [release_id]
+        ).fetchall()[0][0]
+        if in_table != loaded_as_is + repaired:
+            raise ReleaseError(
+                f"{where}: raw.{table} would hold {in_table:,} rows of this release, but "
+                f"{loaded_as_is:,} lines were loaded as-is and {repaired:,} repaired. Nothing was "
+                "loaded; please report this with the file."
+            )
         audit.repairs_by_kind = dict(
             con.execute(
                 "SELECT split_part(repair, ':', 1) AS kind, count(*) FROM raw.repairs "
@@ -570,11 +601,18 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # a COMMIT that failed has ended the transaction already
+            pass
         raise
     finally:
-        _drop_scratch(con)
-        _finish_target(con, target, spare_names, quarantine)
+        try:
+            _drop_scratch(con)
+            _finish_target(con, target, spare_names, quarantine)
+        except duckdb.Error as exc:
+            # Never hides the load's own error; the next load of the table removes what is left.
+            log.warning("raw.%s: cleanup after the load failed (%s)", table, exc)
     audit.seconds = time.perf_counter() - t0
     audit.phase_seconds["finish"] = round(audit.seconds - (t_classified - t0), 2)
     return audit

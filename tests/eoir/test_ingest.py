@@ -308,3 +308,59 @@ def test_a_load_that_fails_keeps_the_release_rows_and_leaves_no_quarantine(
         _ingest(con, settings, bad)
     assert con.sql("SELECT * FROM raw.A_TblCase ORDER BY source_line").fetchall() == loaded
     assert not any(c.startswith("__spare_") for c in _columns(con))
+
+
+def test_a_refused_line_longer_than_duckdb_keeps_is_judged_whole(con, settings, tmp_path):
+    from pipelines.eoir.ingest import READER_TEXT_CHARS, SPARE_COLUMNS
+
+    # Too many (empty) trailing fields for the spare columns, so the reader refuses the line, and
+    # a city longer than the part of a refused line DuckDB keeps.
+    city = "L" * (READER_TEXT_CHARS + 2000)
+    long_row = case_fields(2, city=city) + [""] * (SPARE_COLUMNS + 2)
+    rows = [case_fields(1), long_row, case_fields(3)]
+    path = write_release(
+        tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)}, counts={"A_TblCase": 3}
+    )
+    _, audit = _ingest(con, settings, path)
+    assert (audit.loaded_as_is, audit.repaired, audit.rejected) == (2, 1, 0)
+    got = con.sql(
+        "SELECT source_line, length(ALIEN_CITY), ALIEN_STATE, SEX FROM raw.A_TblCase "
+        "WHERE IDNCASE = '2'"
+    ).fetchall()
+    assert got == [(3, len(city), "NY", "F")]
+    assert con.sql("SELECT source_line, repair FROM raw.repairs").fetchall() == [
+        (3, "trailing_empty_trimmed")
+    ]
+
+
+def test_quarantine_rows_of_any_release_go_with_the_next_load(con, settings, tmp_path, monkeypatch):
+    import pipelines.eoir.ingest as ingest
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    april = _odd_release(tmp_path / "a")
+    may = write_release(
+        tmp_path / "b",
+        {"A_TblCase": tsv(header_of("A_TblCase"), [case_fields(5)])},
+        counts={"A_TblCase": 1},
+        dated="EOIR Case Data 2026-0501",
+    )
+    monkeypatch.setattr(ingest, "_finish_target", lambda *a, **k: None)
+    _ingest(con, settings, april)  # killed after COMMIT
+    monkeypatch.undo()
+    _ingest(con, settings, may)
+    assert con.sql(
+        "SELECT release_id, count(*) FROM raw.A_TblCase GROUP BY 1 ORDER BY 1"
+    ).fetchall() == [("2026-04", 3), ("2026-05", 1)]
+
+
+def test_a_line_holding_only_a_lone_cr_is_a_blank_line(con, settings, tmp_path):
+    body = (
+        tsv(header_of("A_TblCase"), [case_fields(1)])
+        + b"\r\r\n"
+        + tsv(header_of("A_TblCase"), [case_fields(2)]).split(b"\n", 1)[1]
+    )
+    path = write_release(tmp_path, {"A_TblCase": body}, counts={"A_TblCase": 3})
+    _, audit = _ingest(con, settings, path)
+    assert (audit.loaded_as_is, audit.repaired, audit.rejected) == (2, 0, 1)
+    assert con.sql("SELECT source_line, reason FROM raw.rejects").fetchall() == [(3, "blank line")]
