@@ -440,9 +440,10 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
         # refused line: a longer one is read again, whole, from the cleaned file.
         for counted_line, error_type, raw_text, byte_pos in refused:
             if error_type == "TOO MANY COLUMNS" and raw_text and len(raw_text) >= READER_TEXT_CHARS:
-                raw_text = _whole_line(tmp, byte_pos, counted_line)
-                if raw_text is None:
+                whole = _whole_line(tmp, byte_pos, counted_line)
+                if whole is None:  # quarantined with the part DuckDB kept
                     error_type = "line cut short by the reader and not found again"
+                raw_text = whole or raw_text
             numbered, text = split_line_number(raw_text or "")
             line = numbered or counted_line
             if error_type == "TOO MANY COLUMNS" and raw_text is not None:

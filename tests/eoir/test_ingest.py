@@ -364,3 +364,23 @@ def test_a_line_holding_only_a_lone_cr_is_a_blank_line(con, settings, tmp_path):
     _, audit = _ingest(con, settings, path)
     assert (audit.loaded_as_is, audit.repaired, audit.rejected) == (2, 0, 1)
     assert con.sql("SELECT source_line, reason FROM raw.rejects").fetchall() == [(3, "blank line")]
+
+
+def test_a_long_refused_line_not_found_again_is_quarantined_with_its_start(
+    con, settings, tmp_path, monkeypatch
+):
+    import pipelines.eoir.ingest as ingest
+
+    city = "L" * (ingest.READER_TEXT_CHARS + 2000)
+    rows = [case_fields(1), case_fields(2, city=city) + [""] * (ingest.SPARE_COLUMNS + 2)]
+    path = write_release(
+        tmp_path, {"A_TblCase": tsv(header_of("A_TblCase"), rows)}, counts={"A_TblCase": 2}
+    )
+    monkeypatch.setattr(ingest, "_whole_line", lambda *a: None)
+    _, audit = _ingest(con, settings, path)
+    assert (audit.loaded_as_is, audit.repaired, audit.rejected) == (1, 0, 1)
+    ((line, reason, text),) = con.sql(
+        "SELECT source_line, reason, raw_text FROM raw.rejects"
+    ).fetchall()
+    assert line == 3 and "cut short" in reason
+    assert text.startswith("2\t") and len(text) == ingest.REJECT_TEXT_CHARS
