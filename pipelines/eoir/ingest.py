@@ -13,7 +13,9 @@ keys, over-long lines, unrepairable shifts) into `raw.rejects` with line number,
 raw text. `raw.load_audit` gets one row per table; loaded + repaired + rejected = lines read, and
 lines read should equal the table's row count in Count.txt. Only the few anomalous lines ever
 reach Python; the bulk never leaves DuckDB. The rows, the accounting and the audit of one table
-are written in one transaction; the quarantine rows and spare columns are removed after it.
+are written in one transaction; the quarantine rows are removed after it. The spare columns stay
+in the table (NULL in every loaded row), so that a load that dies at any point leaves the columns
+other releases see as they were.
 """
 
 from __future__ import annotations
@@ -262,7 +264,9 @@ def _prepare_target(con, target: str, columns: list[str], spares: list[str]) -> 
 
     The spare columns are added here, not inside the transaction: an ALTER TABLE (or a DELETE of
     rows the same transaction inserted) makes DuckDB rewrite every row at COMMIT, which is 56 s
-    on a full A_TblCase. Quarantine rows a killed run left behind, of any release, are removed
+    on a full A_TblCase. They are added once, with the table, and never dropped: dropping them
+    after each load would leave them behind whenever a load dies before its end, changing the
+    columns of the table every other release is read from. Quarantine rows a killed run left behind, of any release, are removed
     first (there is one writer: no other load can be under way)."""
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {target} (release_id VARCHAR, source_line BIGINT"
@@ -276,11 +280,9 @@ def _prepare_target(con, target: str, columns: list[str], spares: list[str]) -> 
     con.execute(f"DELETE FROM {target} WHERE starts_with(release_id, ?)", [QUARANTINE_PREFIX])
 
 
-def _finish_target(con, target: str, spares: list[str], quarantine: str) -> None:
-    """Remove the load's quarantine rows and spare columns (after its COMMIT or ROLLBACK)."""
+def _finish_target(con, target: str, quarantine: str) -> None:
+    """Remove the load's quarantine rows (after its COMMIT or ROLLBACK)."""
     con.execute(f"DELETE FROM {target} WHERE release_id = ?", [quarantine])
-    for c in spares:
-        con.execute(f"ALTER TABLE {target} DROP COLUMN IF EXISTS {_q(c)}")
 
 
 def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAudit:
@@ -610,7 +612,7 @@ def _load_decoded(con, release, member, spec, tmp, stats, where, t0) -> TableAud
     finally:
         try:
             _drop_scratch(con)
-            _finish_target(con, target, spare_names, quarantine)
+            _finish_target(con, target, quarantine)
         except duckdb.Error as exc:
             # Never hides the load's own error; the next load of the table removes what is left.
             log.warning("raw.%s: cleanup after the load failed (%s)", table, exc)

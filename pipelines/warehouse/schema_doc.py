@@ -46,10 +46,12 @@ Built by the ingest (`pipelines/eoir/ingest.py`). `raw.<SourceTable>` (e.g. `raw
 `raw.<lookup>` hold every line of the release's file as text: `release_id`, `source_line` (1-based
 line in the source file; the header is line 1), then one VARCHAR column per canonical column name,
 then any new column a release adds (the ingest adds it as VARCHAR; older releases read NULL).
-While a table loads, the lines it has yet to judge sit in it under the release id
-`__quarantine__:<release>`, with spare columns `__spare_1`...; both are removed after the load
-commits, or by the next load of the table if the process was killed in between. Every query
-reads one real release id, so none ever sees them. The ingest's bookkeeping tables:
+After the declared columns come the spare columns `__spare_1`... (NULL in every loaded row):
+while a table loads, the lines it has yet to judge sit in it under the release id
+`__quarantine__:<release>`, with any fields beyond the header in the spares. Those rows are
+removed after the load commits, or by the next load of the table if the process was killed in
+between; every query reads one real release id, so none ever sees them. The spares stay, so that
+a load that dies never changes the columns other releases are read from. The ingest's bookkeeping tables:
 """
 
 
