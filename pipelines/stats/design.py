@@ -195,10 +195,36 @@ def design_matrix_sparse(cells: pl.DataFrame, spec: DesignSpec) -> sparse.csr_ma
     """The 0/1 design matrix of the cells under `spec` as a sparse CSR matrix (columns as
     `spec.terms()`). Each row has one entry per factor plus the intercept, so with court and
     period dummies it is mostly zeros: products with it cost per entry, not per column."""
-    m = cells.height
+    return design_from_codes(factor_codes(cells, spec), cells.height, spec)
+
+
+def factor_codes(cells: pl.DataFrame, spec: DesignSpec) -> dict[str, np.ndarray]:
+    """Level index (0 = reference) of every cell, per factor of `spec`."""
+    return {f.column: f.codes(cells) for f in spec.regressors + spec.fixed_effects}
+
+
+def counterfactual_codes(
+    codes: dict[str, np.ndarray], spec: DesignSpec, variable: str, level: Any
+) -> dict[str, np.ndarray]:
+    """`codes` with every cell's `variable` set to `level`: the counterfactual design of a margin
+    without decoding the cells' columns again (a release's margins build a few hundred of them)."""
+    factor = spec.factor(variable)
+    index = next(
+        (i for i, lv in enumerate(factor.levels) if _level_name(lv) == _level_name(level)), None
+    )
+    if index is None:
+        raise ValueError(
+            f"column {variable!r} has values not among the model's levels: [{level!r}]; "
+            f"expected one of {list(factor.levels)}"
+        )
+    m = len(next(iter(codes.values())))
+    return {**codes, variable: np.full(m, index, dtype=np.int32)}
+
+
+def design_from_codes(codes: dict[str, np.ndarray], m: int, spec: DesignSpec) -> sparse.csr_matrix:
+    """The sparse design of `m` cells from their factor codes (see `design_matrix_sparse`)."""
     names, _ = spec.terms()
     rows = np.arange(m)
-    codes = {f.column: f.codes(cells) for f in spec.regressors + spec.fixed_effects}
     r_parts, c_parts = [rows], [np.zeros(m, dtype=np.int64)]
 
     def put(hit: np.ndarray, col: np.ndarray) -> None:
@@ -229,8 +255,57 @@ def design_matrix(cells: pl.DataFrame, spec: DesignSpec) -> np.ndarray:
     return design_matrix_sparse(cells, spec).toarray()
 
 
+class GramPlan:
+    """X' diag(w) X for one sparse 0/1 design and many weight vectors (the iterations of a fit).
+
+    Entry (i, j) is the sum of w over the cells with both columns i and j switched on, and a cell
+    has a few columns on (one per factor), so the matrix is one weighted count over the pairs of
+    each cell's own columns: the pairs' flat indices are found once, and each product is then a
+    single `np.bincount`. Measured on 175,000 cells x 158 columns: 15 ms a product, against
+    61 ms for scipy's sparse X' (W X), on this project's 2-core machine (the products of the
+    Newton fits, the wild bootstrap and leave-one-court-out were half the models' time).
+    A design that is not 0/1 uses the general product.
+    """
+
+    def __init__(self, X: sparse.spmatrix):
+        X = sparse.csr_matrix(X)
+        self.X = X
+        self.k = X.shape[1]
+        self.general = X.nnz == 0 or not np.all(X.data == 1.0)
+        if self.general:
+            return
+        X.sort_indices()
+        m, k = X.shape
+        counts = np.diff(X.indptr)
+        width = int(counts.max())
+        slot = np.arange(X.nnz) - np.repeat(X.indptr[:-1], counts)
+        cols = np.full((m, width), k, dtype=np.int64)  # k: an empty slot (a padding column)
+        cols[np.repeat(np.arange(m), counts), slot] = X.indices
+        # Within a row the columns ascend, so each unordered pair (a <= b) is read once into
+        # the upper triangle, and the lower triangle is its mirror.
+        self.index = np.concatenate(
+            [cols[:, a] * (k + 1) + cols[:, b] for a in range(width) for b in range(a, width)]
+        )
+        self.repeats = width * (width + 1) // 2
+
+    def __call__(self, weights: np.ndarray) -> np.ndarray:
+        if self.general:
+            return _sparse_gram(self.X, weights)
+        k = self.k
+        flat = np.bincount(
+            self.index, weights=np.tile(weights, self.repeats), minlength=(k + 1) ** 2
+        )
+        upper = flat.reshape(k + 1, k + 1)[:k, :k]
+        return upper + np.triu(upper, 1).T
+
+
+def _sparse_gram(X: sparse.spmatrix, weights: np.ndarray) -> np.ndarray:
+    return np.asarray((X.T @ X.multiply(weights[:, None]).tocsr()).todense())
+
+
 def gram(X: np.ndarray | sparse.spmatrix, weights: np.ndarray) -> np.ndarray:
-    """X' diag(w) X as a dense array, for a dense or sparse X."""
+    """X' diag(w) X as a dense array, for a dense or sparse X (for many weights on one sparse
+    X, `GramPlan`)."""
     if sparse.issparse(X):
         return np.asarray((X.T @ X.multiply(weights[:, None]).tocsr()).todense())
     return X.T @ (X * weights[:, None])

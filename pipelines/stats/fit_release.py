@@ -44,6 +44,7 @@ from pipelines.stats.firth import (
     term_event_counts,
 )
 from pipelines.stats.grouped_logit import GroupedLogitResult, fit_grouped_logit
+from pipelines.stats.margins import cell_codes
 from pipelines.stats.result_tables import read_counts
 from pipelines.stats.small_clusters import (
     DEFAULT_DRAWS,
@@ -321,15 +322,22 @@ def _firth_margin(
             continue
         bb = b.copy()
         bb[j] = value
-        out.append(firth_predicted_mean(fit.cells, fit.n, fit.spec, bb, variable, level))
+        out.append(
+            firth_predicted_mean(
+                fit.cells, fit.n, fit.spec, bb, variable, level, codes=cell_codes(fit)
+            )
+        )
     return out[0], out[1], out[2]
 
 
 def _margins(fit, firth, categorical, rare, all_cells, n_all, y_all, df, alpha) -> pl.DataFrame:
     ame = fit.average_marginal_effects(list(categorical))
     rows = []
+    level_counts: dict[str, dict[str, tuple[float, float]]] = {}
     for r in ame.iter_rows(named=True):
-        counts = _level_counts(all_cells, n_all, y_all, r["variable"]).get(r["level"], (0.0, 0.0))
+        if r["variable"] not in level_counts:
+            level_counts[r["variable"]] = _level_counts(all_cells, n_all, y_all, r["variable"])
+        counts = level_counts[r["variable"]].get(r["level"], (0.0, 0.0))
         r = {**r, "n_in_level": counts[0], "pd_closures_in_level": counts[1]}
         if r["term"] in rare:
             factor = fit.spec.factor(r["variable"])
@@ -342,6 +350,7 @@ def _margins(fit, firth, categorical, rare, all_cells, n_all, y_all, df, alpha) 
                 firth.params_for_prediction(),
                 r["variable"],
                 factor.reference,
+                codes=cell_codes(fit),
             )
             r.update(
                 ame=pp - ref,

@@ -73,6 +73,7 @@ from scipy.special import expit
 from pipelines.stats.covariance import crv1_covariance
 from pipelines.stats.design import (
     DesignSpec,
+    GramPlan,
     as_polars,
     design_matrix_sparse,
     gram,
@@ -320,10 +321,12 @@ def newton_logit(
     offset: np.ndarray | None = None,
     max_iter: int = 100,
     tol: float = 1e-10,
+    gram_plan: GramPlan | None = None,
 ) -> tuple[np.ndarray, bool, int]:
     """The grouped-logit MLE on a full-rank sparse design (with an optional offset), as the
-    "sparse_newton" engine computes it: (estimate, converged, iterations)."""
-    return _fit_sparse_newton(X, n, y, start, max_iter, tol, offset)
+    "sparse_newton" engine computes it: (estimate, converged, iterations). `gram_plan`: X's
+    `GramPlan`, when the caller fits the same design many times."""
+    return _fit_sparse_newton(X, n, y, start, max_iter, tol, offset, gram_plan)
 
 
 def _fit_sparse_newton(
@@ -334,6 +337,7 @@ def _fit_sparse_newton(
     max_iter: int,
     tol: float,
     offset: np.ndarray | None = None,
+    gram_plan: GramPlan | None = None,
 ) -> tuple[np.ndarray, bool, int]:
     """Newton-Raphson for l(b) = y'(o + Xb) - n'log(1 + exp(o + Xb)) on a sparse design (offset o,
     zero unless given: the restricted fits of the bootstrap hold one coefficient fixed through
@@ -343,9 +347,10 @@ def _fit_sparse_newton(
     off = np.zeros(X.shape[0]) if offset is None else offset
     eta = off + X @ b
     ll = y @ eta - n @ np.logaddexp(0.0, eta)
+    plan = gram_plan if gram_plan is not None else GramPlan(X)
     for it in range(1, max_iter + 1):
         p = expit(eta)
-        H = gram(X, n * p * (1 - p))
+        H = plan(n * p * (1 - p))
         g = X.T @ (y - n * p)
         try:
             step = linalg.cho_solve(linalg.cho_factor(H), g)

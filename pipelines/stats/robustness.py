@@ -44,10 +44,10 @@ from scipy.special import expit
 from pipelines.stats.cells import expand_cells
 from pipelines.stats.covariance import crv1_covariance
 from pipelines.stats.design import (
+    GramPlan,
     as_polars,
     design_matrix,
     design_matrix_sparse,
-    gram,
     independent_columns,
     make_spec,
 )
@@ -331,14 +331,15 @@ class _MaskedRefits:
         if ((events <= 0) | (events >= trials)).any():
             return None  # a dummy with one outcome only: separation, the plain path sets it aside
         # The full fit estimated every term, so its estimate is indexed like the terms.
+        plan = GramPlan(Xk)
         b, converged, _ = newton_logit(
-            Xk, n, y, self.full.params[keep], max_iter=self.max_iter, tol=self.tol
+            Xk, n, y, self.full.params[keep], max_iter=self.max_iter, tol=self.tol, gram_plan=plan
         )
         if not converged:
             return None
         p = expit(Xk @ b)
         try:
-            H_inv = np.linalg.inv(gram(Xk, n * p * (1 - p)))
+            H_inv = np.linalg.inv(plan(n * p * (1 - p)))
         except np.linalg.LinAlgError:
             return None
         cov = H_inv

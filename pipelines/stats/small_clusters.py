@@ -42,14 +42,14 @@ the test does not reject at alpha, found by bisection on b0 with the same weight
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import linalg, sparse, stats
 from scipy.special import expit
 
 from pipelines.stats.covariance import cluster_codes
-from pipelines.stats.design import gram
+from pipelines.stats.design import GramPlan
 from pipelines.stats.grouped_logit import newton_logit
 
 WEBB_MAX_CLUSTERS = 12
@@ -110,6 +110,23 @@ class ScoreBootstrap:
     weights: np.ndarray  # G x B
     weight_kind: str
     start: np.ndarray  # warm start (the unrestricted estimate)
+    # The restricted design (column k out), its column k, and both designs' GramPlans: the same
+    # for every b0 the interval tries, so built once.
+    _fixed: dict = field(default_factory=dict, repr=False)
+
+    def _restricted(self) -> dict:
+        if not self._fixed:
+            others = np.ones(self.X.shape[1], dtype=bool)
+            others[self.k] = False
+            Xo = sparse.csr_matrix(self.X[:, others])
+            self._fixed.update(
+                others=others,
+                Xo=Xo,
+                column=np.asarray(self.X[:, self.k].todense()).ravel(),
+                plan_o=GramPlan(Xo),
+                plan=GramPlan(self.X),
+            )
+        return self._fixed
 
     @classmethod
     def build(
@@ -129,11 +146,16 @@ class ScoreBootstrap:
 
     def restricted_fit(self, b0: float) -> np.ndarray:
         """The MLE with column k held at b0 (full-length parameter vector)."""
-        others = np.ones(self.X.shape[1], dtype=bool)
-        others[self.k] = False
-        Xo = self.X[:, others]
-        offset = b0 * np.asarray(self.X[:, self.k].todense()).ravel()
-        b, _, _ = newton_logit(Xo, self.n, self.y, self.start[others], offset=offset)
+        fixed = self._restricted()
+        others = fixed["others"]
+        b, _, _ = newton_logit(
+            fixed["Xo"],
+            self.n,
+            self.y,
+            self.start[others],
+            offset=b0 * fixed["column"],
+            gram_plan=fixed["plan_o"],
+        )
         full = np.empty(self.X.shape[1])
         full[others], full[self.k] = b, b0
         return full
@@ -149,7 +171,7 @@ class ScoreBootstrap:
         )
         U = np.asarray((summing @ self.X.multiply(resid[:, None])).todense())  # G x K scores
         wts = self.n * p * (1 - p)
-        H = gram(self.X, wts)
+        H = self._restricted()["plan"](wts)
         H_inv_k = linalg.cho_solve(linalg.cho_factor(H), np.eye(H.shape[0])[:, self.k])
         # psi_g = e_k' H^{-1} u_g;  m_g = e_k' H^{-1} H_g  (row g of M), H_g = X_g' W_g X_g
         psi = U @ H_inv_k

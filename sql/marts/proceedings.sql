@@ -40,32 +40,33 @@ review AS (
     FROM read_csv(getvariable('reference_dir') || '/pd_review_periods.csv', all_varchar = true)
 ),
 charges AS (
+    -- One hash aggregation over the charges. The list is built unordered and sorted once per
+    -- proceeding (list(... ORDER BY ...) sorts inside the aggregate, about twice the cost at full
+    -- size), and the lead charge is three arg_min on one integer key: severity rank (1..6; a
+    -- missing rank, which charge_code_map never gives, last), then IDNPRCDCHG (below 2^40). A
+    -- struct-valued arg_min, or a list per charge row, cost more memory than the 3GB limit
+    -- holds at full size.
     SELECT
-        idnproceeding, charges, n_charges,
-        lead.code AS lead_charge_code,
-        lead.category AS lead_charge_category,
+        idnproceeding,
+        list_transform(
+            list_sort(list({'k': idnprcdchg, 'c': charge_code}) FILTER (WHERE charge_code IS NOT NULL)),
+            lambda x: x.c
+        ) AS charges,
+        count(*) AS n_charges,
+        arg_min(coalesce(charge_code, charge_raw), lead_key) AS lead_charge_code,
+        arg_min(severity_category, lead_key) AS lead_charge_category,
         -- The rank of the lead charge itself (under first_charged it need not be the most serious).
-        lead.rank AS lead_charge_rank,
-        any_criminal
+        arg_min(severity_rank, lead_key) AS lead_charge_rank,
+        bool_or(severity_category IN ('aggravated_felony', 'other_criminal')) AS any_criminal
     FROM (
         SELECT
-            idnproceeding,
-            list(charge_code ORDER BY idnprcdchg) FILTER (WHERE charge_code IS NOT NULL) AS charges,
-            count(*) AS n_charges,
-            -- One pass for the lead charge's code, category and rank, on one integer key:
-            -- severity rank (1..6; a missing rank, which charge_code_map never gives, last), then
-            -- IDNPRCDCHG (below 2^40), so no list is built per charge row.
-            arg_min(
-                {'code': coalesce(charge_code, charge_raw), 'category': severity_category,
-                 'rank': severity_rank},
-                CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN idnprcdchg::BIGINT
-                     ELSE coalesce(severity_rank, 1000)::BIGINT * 1099511627776 + idnprcdchg END
-            ) AS lead,
-            bool_or(severity_category IN ('aggravated_felony', 'other_criminal')) AS any_criminal
+            *,
+            CASE WHEN getvariable('lead_charge_rule') = 'first_charged' THEN idnprcdchg::BIGINT
+                 ELSE coalesce(severity_rank, 1000)::BIGINT * 1099511627776 + idnprcdchg END AS lead_key
         FROM marts.charges_classified
         WHERE release_id = getvariable('release_id')
-        GROUP BY idnproceeding
     )
+    GROUP BY idnproceeding
 ),
 reps AS (
     SELECT idncase, min(e_28_date) AS first_e28
@@ -85,21 +86,47 @@ base AS (
     LEFT JOIN staging.cases c ON c.release_id = p.release_id AND c.idncase = p.idncase
     WHERE p.release_id = getvariable('release_id')
 ),
+-- Each outcome the release holds (case type, DEC_CODE, OTHER_COMP: a few hundred combinations),
+-- decoded once: its PD kind (both fields carrying a PD code: the merits decision, DEC_CODE I,
+-- wins, as in pipelines.classify.pd.pd_kind) and whether a broader PD variant adds it. Every
+-- proceeding then takes its outcome's row in one equi-join on the three codes (NULL matches NULL),
+-- where a correlated lookup per proceeding made DuckDB copy every proceeding row once more.
+outcomes AS (
+    SELECT
+        o.case_type, o.dec_code, o.other_comp,
+        (SELECT arg_min(pd.pd_kind, CASE pd.field WHEN 'DEC_CODE' THEN 0 ELSE 1 END)
+         FROM pd
+         WHERE ((pd.field = 'OTHER_COMP' AND pd.code = o.other_comp)
+                OR (pd.field = 'DEC_CODE' AND pd.code = o.dec_code))
+           AND (pd.case_type = '*' OR pd.case_type = o.case_type)) AS pd_kind,
+        EXISTS (
+            SELECT 1 FROM broad
+            WHERE broad.case_type = o.case_type
+              AND ((broad.field = 'DEC_CODE' AND broad.code = o.dec_code)
+                   OR (broad.field = 'OTHER_COMP' AND broad.code = o.other_comp))
+        ) AS is_broad
+    FROM (
+        SELECT DISTINCT case_type, dec_code, other_comp
+        FROM staging.proceedings
+        WHERE release_id = getvariable('release_id')
+    ) o
+),
 -- The proceedings a broader variant adds (few: the plain terminations of removal-type cases),
 -- with the review periods their completion falls in; the range join runs on these rows only.
 broad_rows AS (
     SELECT
-        b.idnproceeding,
+        p.idnproceeding,
         coalesce(bool_or(rv.period_kind = 'case_review'), false) AS in_case_review,
         coalesce(bool_or(rv.period_kind = 'docket_review'), false) AS in_docket_review
-    FROM base b
-    JOIN broad
-      ON broad.case_type = b.case_type
-     AND ((broad.field = 'DEC_CODE' AND broad.code = b.dec_code)
-          OR (broad.field = 'OTHER_COMP' AND broad.code = b.other_comp))
+    FROM staging.proceedings p
+    JOIN (SELECT * FROM outcomes WHERE is_broad) o
+      ON o.case_type = p.case_type
+     AND o.dec_code IS NOT DISTINCT FROM p.dec_code
+     AND o.other_comp IS NOT DISTINCT FROM p.other_comp
     LEFT JOIN review rv
-      ON rv.court IN ('*', b.base_city_code) AND b.comp_date BETWEEN rv.start_date AND rv.end_date
-    GROUP BY b.idnproceeding
+      ON rv.court IN ('*', p.base_city_code) AND p.comp_date BETWEEN rv.start_date AND rv.end_date
+    WHERE p.release_id = getvariable('release_id')
+    GROUP BY p.idnproceeding
 )
 SELECT
     b.release_id,
@@ -145,13 +172,8 @@ LEFT JOIN staging.lookup_court_decision d
    AND d.field = b.outcome_field AND d.code = b.outcome_code
 LEFT JOIN staging.lookup_base_city bc ON bc.release_id = b.release_id AND bc.base_city_code = b.base_city_code
 LEFT JOIN staging.lookup_nationality n ON n.release_id = b.release_id AND n.nat_code = coalesce(b.nat, b.case_nat)
-LEFT JOIN LATERAL (
-    -- Both fields carrying a PD code: the merits decision (DEC_CODE I, terminated) wins, as in
-    -- pipelines.classify.pd.pd_kind.
-    SELECT arg_min(pd.pd_kind, CASE pd.field WHEN 'DEC_CODE' THEN 0 ELSE 1 END) AS pd_kind
-    FROM pd
-    WHERE ((pd.field = 'OTHER_COMP' AND pd.code = b.other_comp)
-           OR (pd.field = 'DEC_CODE' AND pd.code = b.dec_code))
-      AND (pd.case_type = '*' OR pd.case_type = b.case_type)
-) pk ON true
+LEFT JOIN outcomes pk
+    ON pk.case_type IS NOT DISTINCT FROM b.case_type
+   AND pk.dec_code IS NOT DISTINCT FROM b.dec_code
+   AND pk.other_comp IS NOT DISTINCT FROM b.other_comp
 LEFT JOIN broad_rows br ON br.idnproceeding = b.idnproceeding
