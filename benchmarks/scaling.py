@@ -33,7 +33,9 @@ def stage_of(step: str) -> str:
         return "staging"
     if step.startswith("extracts__"):
         return "extracts"
-    if step.startswith(("models__", "pd_logit", "era_gap", "robustness")):
+    # referee_tables is the step of the models group's referee tables (event study, court
+    # heterogeneity, lead-rule and population comparisons): fits, not marts.
+    if step.startswith(("models__", "pd_logit", "era_gap", "robustness", "referee_tables")):
         return "models"
     if step.startswith("reports__"):
         return "reports"

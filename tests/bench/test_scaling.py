@@ -34,6 +34,7 @@ def test_stage_figures_sum_seconds_and_take_the_peak_inside_each_stage():
     assert got["extracts"] == {"seconds": 10.0, "peak_rss": 2}
     assert got["marts"] == {"seconds": 0.0, "peak_rss": 0}
     assert stage_of("pd_logit") == "models" and stage_of("marts__proceedings") == "marts"
+    assert stage_of("referee_tables") == "models"
 
 
 def test_markdown_table_has_one_row_per_scale_and_the_exponents():
