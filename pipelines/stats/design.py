@@ -307,7 +307,7 @@ def gram(X: np.ndarray | sparse.spmatrix, weights: np.ndarray) -> np.ndarray:
     """X' diag(w) X as a dense array, for a dense or sparse X (for many weights on one sparse
     X, `GramPlan`)."""
     if sparse.issparse(X):
-        return np.asarray((X.T @ X.multiply(weights[:, None]).tocsr()).todense())
+        return _sparse_gram(X, weights)
     return X.T @ (X * weights[:, None])
 
 
